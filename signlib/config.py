@@ -1,0 +1,161 @@
+"""``params.yaml`` → frozen dataclasses.
+
+Every stage reads ``base`` and its own section. A key that is unknown, missing or of the wrong
+type is a one-line :class:`~signlib.errors.SignlibError` naming the section and the key, so a
+typo in ``params.yaml`` (or in ``dvc exp run -S``) fails before any work starts.
+
+Sizes live in one place, :data:`PROFILES`, picked by ``base.profile``:
+
+- ``smoke``: seconds; what the tests and CI run.
+- ``default``: minutes on a 2-core laptop CPU; what ``dvc repro`` builds.
+- ``paper``: the paper's scale, for GPUs and real corpora.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from signlib.errors import SignlibError, file_error
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Sizes a profile sets (see the module docstring)."""
+
+    max_frames: int             # longest clip a stage keeps; longer clips are dropped with a warning row
+    max_clips: int              # clips per language a stage reads from the input corpus (0 = all)
+    figure_examples: int        # example clips drawn in figures
+
+
+PROFILES: dict[str, Sizes] = {
+    "smoke": Sizes(max_frames=256, max_clips=6, figure_examples=1),
+    "default": Sizes(max_frames=512, max_clips=0, figure_examples=3),
+    "paper": Sizes(max_frames=1024, max_clips=0, figure_examples=6),
+}
+
+
+@dataclass(frozen=True)
+class BaseConfig:
+    seed: int          # one seed for every stage; the same seed gives the same numbers
+    profile: str       # smoke | default | paper: picks :data:`PROFILES`
+    device: str        # cpu | cuda | auto (cuda when available)
+    data_dir: str      # the input corpus folder (tracked by data.dvc); point it at a real corpus
+    build_dir: str     # curated datasets and other large intermediates
+    results_dir: str   # tables, figures, metrics, executed notebooks: results/<stage>/
+    models_dir: str    # checkpoints: models/<stage>/
+
+    def __post_init__(self):
+        if self.profile not in PROFILES:
+            raise SignlibError(f"params: base.profile: {self.profile!r} is not one of {', '.join(PROFILES)}")
+        if self.device not in ("cpu", "cuda", "auto"):
+            raise SignlibError(f"params: base.device: {self.device!r} is not one of cpu, cuda, auto")
+
+    @property
+    def sizes(self) -> Sizes:
+        return PROFILES[self.profile]
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    layout: str                  # layout of the curated features: rot6d | rot6d_spine3 | xyz_mediapipe | ...
+    fill_gap_frames: int         # interpolate runs of missing joints up to this many frames; longer stay masked
+    val_signer_fraction: float   # share of signers held out for validation
+    test_signer_fraction: float  # share of signers held out for testing (unseen signers)
+
+    def __post_init__(self):
+        if self.fill_gap_frames < 0:
+            raise SignlibError("params: corpus.fill_gap_frames: must be >= 0")
+        for key in ("val_signer_fraction", "test_signer_fraction"):
+            if not 0.0 <= getattr(self, key) < 1.0:
+                raise SignlibError(f"params: corpus.{key}: must be in [0, 1)")
+        if self.val_signer_fraction + self.test_signer_fraction >= 1.0:
+            raise SignlibError("params: corpus: val and test signer fractions leave no training signers")
+
+
+#: section name → dataclass. Later stages add their sections here.
+SECTIONS: dict[str, type] = {"base": BaseConfig, "corpus": CorpusConfig}
+
+
+def _check_type(section: str, key: str, value, annotation) -> object:
+    expected = {"int": int, "float": (int, float), "str": str, "bool": bool}.get(
+        annotation if isinstance(annotation, str) else getattr(annotation, "__name__", ""))
+    if expected is None:
+        return value
+    # bool is an int in Python; a YAML `true` where a number belongs is still a mistake.
+    if isinstance(value, bool) and expected is not bool:
+        ok = False
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        raise SignlibError(f"params: {section}.{key}: expected {annotation}, got {value!r}")
+    return float(value) if annotation == "float" else value
+
+
+def parse_section(section: str, raw, cls: type | None = None):
+    """Build the dataclass of ``section`` from a mapping; unknown or missing keys are errors."""
+    cls = cls or SECTIONS.get(section)
+    if cls is None:
+        raise SignlibError(f"params: unknown section {section!r}; known sections: {', '.join(SECTIONS)}")
+    if not isinstance(raw, dict):
+        raise SignlibError(f"params: section {section!r} must be a mapping, got {type(raw).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in fields:
+            raise SignlibError(f"params: unknown key {section}.{key}; known keys: {', '.join(fields)}")
+    for key in fields:
+        if key not in raw:
+            raise SignlibError(f"params: missing key {section}.{key}")
+    values = {k: _check_type(section, k, raw[k], fields[k].type) for k in fields}
+    return cls(**values)
+
+
+def read_params(path: str | os.PathLike = "params.yaml") -> dict:
+    """The raw ``params.yaml`` mapping."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise file_error(path, "params file not found") from None
+    except yaml.YAMLError as err:
+        raise file_error(path, f"not valid YAML ({type(err).__name__})") from None
+    if not isinstance(raw, dict):
+        raise file_error(path, "must hold a mapping of sections")
+    return raw
+
+
+@dataclass(frozen=True)
+class Params:
+    """All sections of ``params.yaml``, each as its dataclass."""
+
+    base: BaseConfig
+    corpus: CorpusConfig
+
+    @property
+    def sizes(self) -> Sizes:
+        return self.base.sizes
+
+
+def load_params(path: str | os.PathLike = "params.yaml", **overrides) -> Params:
+    """Load and check every section of ``params.yaml``.
+
+    ``overrides`` map ``"section.key"``-style names written with a double underscore
+    (``base__profile="smoke"``) to values, for tests and notebooks that tweak one value.
+    """
+    raw = read_params(path)
+    for name, value in overrides.items():
+        section, _, key = name.partition("__")
+        raw.setdefault(section, {})[key] = value
+    for section in raw:
+        if section not in SECTIONS:
+            raise SignlibError(f"params: unknown section {section!r}; known sections: {', '.join(SECTIONS)}")
+    hints = typing.get_type_hints(Params)
+    missing = [s for s in hints if s not in raw]
+    if missing:
+        raise SignlibError(f"params: missing section {missing[0]!r}")
+    return Params(**{s: parse_section(s, raw[s]) for s in hints})

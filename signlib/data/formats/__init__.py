@@ -1,0 +1,1 @@
+"""Readers and writers of real sign-language data formats (one module per format)."""

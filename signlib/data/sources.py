@@ -1,0 +1,154 @@
+"""Input corpora: what ``base.data_dir`` points at, described by its ``corpus.yaml``.
+
+A corpus folder holds a ``corpus.yaml`` with these keys (unknown or missing keys are errors):
+
+``format``
+    ``starter`` (the embedded default: clips are generated from the ``starter`` settings, written
+    as SignSparK records and read back through the same reader a real corpus uses),
+    ``signspark`` (SignSparK database ``.npz`` records), ``pose`` (pose-format ``.pose`` files,
+    with an optional ELAN ``.eaf`` of the same name for gloss segments) or ``signlib``
+    (signlib clip ``.npz`` files).
+``files``
+    glob of the clip files relative to the folder (e.g. ``clips/*.npz``); ignored by ``starter``.
+``fps``
+    frame rate for formats that do not store one (SignSparK records).
+``language``
+    sign language of clips whose files do not say (``.pose``).
+``signers``
+    optional CSV ``clip,signer`` relative to the folder ("" when absent: every file is its own
+    signer, which keeps test signers unseen but makes splits per clip).
+``eaf_tier``
+    ELAN tier with the sign glosses (``pose`` format).
+``starter``
+    settings of :class:`signlib.data.starter.StarterSpec` (``starter`` format).
+
+To use a real corpus, write such a file next to it and set ``base.data_dir`` to that folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import os
+from pathlib import Path
+
+import yaml
+from tqdm.auto import tqdm
+
+from signlib.data.sequence import Sequence
+from signlib.data.starter import StarterSpec, generate_starter
+from signlib.errors import SignlibError, file_error
+
+FORMATS = ("starter", "signspark", "pose", "signlib")
+_KEYS = ("format", "files", "fps", "language", "signers", "eaf_tier", "starter")
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceSpec:
+    format: str
+    files: str
+    fps: float
+    language: str
+    signers: str
+    eaf_tier: str
+    starter: dict
+
+
+def read_spec(data_dir: str | os.PathLike) -> SourceSpec:
+    """Parse ``<data_dir>/corpus.yaml``."""
+    path = Path(data_dir) / "corpus.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise file_error(path, "no corpus.yaml: base.data_dir must point to a corpus folder (see README)") from None
+    except yaml.YAMLError as err:
+        raise file_error(path, f"not valid YAML ({type(err).__name__})") from None
+    if not isinstance(raw, dict):
+        raise file_error(path, "must hold a mapping")
+    for key in raw:
+        if key not in _KEYS:
+            raise file_error(path, f"unknown key {key!r}; known keys: {', '.join(_KEYS)}")
+    for key in _KEYS:
+        if key not in raw:
+            raise file_error(path, f"missing key {key!r}")
+    if raw["format"] not in FORMATS:
+        raise file_error(path, f"format {raw['format']!r} is not one of {', '.join(FORMATS)}")
+    return SourceSpec(format=raw["format"], files=str(raw["files"]), fps=float(raw["fps"]),
+                      language=str(raw["language"]), signers=str(raw["signers"] or ""),
+                      eaf_tier=str(raw["eaf_tier"]), starter=dict(raw["starter"] or {}))
+
+
+def _signers(data_dir: Path, spec: SourceSpec) -> dict[str, str]:
+    if not spec.signers:
+        return {}
+    path = data_dir / spec.signers
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except FileNotFoundError:
+        raise file_error(path, "signers file not found") from None
+    if rows and not {"clip", "signer"} <= set(rows[0]):
+        raise file_error(path, "needs columns 'clip' and 'signer'")
+    return {r["clip"]: r["signer"] for r in rows}
+
+
+def _starter_spec(settings: dict, seed: int) -> StarterSpec:
+    fields = {f.name for f in dataclasses.fields(StarterSpec)}
+    for key in settings:
+        if key not in fields:
+            raise SignlibError(f"corpus.yaml: unknown starter key {key!r}; known keys: {', '.join(sorted(fields))}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
+    return StarterSpec(**{**values, "seed": seed})
+
+
+def load_source(data_dir: str | os.PathLike, work_dir: str | os.PathLike, seed: int,
+                max_clips_per_language: int = 0) -> list[Sequence]:
+    """Read every clip of the input corpus at ``data_dir`` (generating the starter corpus into
+    ``work_dir`` first), keeping at most ``max_clips_per_language`` per language (0 = all)."""
+    from signlib.data.formats.signspark import read_signspark, write_signspark
+    from signlib.data.store import read_clip
+
+    data_dir, work_dir = Path(data_dir), Path(work_dir)
+    spec = read_spec(data_dir)
+    signers = _signers(data_dir, spec)
+    if spec.format == "starter":
+        # Round-trip through the real on-disk format so the default exercises the same reader.
+        generated = generate_starter(_starter_spec(spec.starter, seed))
+        files = []
+        for seq in generated:
+            path = work_dir / "raw" / f"{seq.id}.npz"
+            write_signspark(path, seq)
+            files.append(path)
+            signers[seq.id] = seq.signer
+    else:
+        files = sorted(data_dir.glob(spec.files))
+        if not files:
+            raise file_error(data_dir, f"no files match {spec.files!r}")
+    out, per_language = [], {}
+    for path in tqdm(files, desc="reading clips", leave=False):
+        clip_id = path.stem
+        if spec.format in ("starter", "signspark"):
+            seq = read_signspark(path, fps=spec.fps)
+        elif spec.format == "signlib":
+            seq = read_clip(path)
+        else:
+            seq = _read_pose_clip(path, spec)
+        seq = seq.replace(id=clip_id, signer=signers.get(clip_id, seq.signer or clip_id),
+                          language=seq.language or spec.language)
+        if max_clips_per_language and per_language.get(seq.language, 0) >= max_clips_per_language:
+            continue
+        per_language[seq.language] = per_language.get(seq.language, 0) + 1
+        out.append(seq)
+    return out
+
+
+def _read_pose_clip(path: Path, spec: SourceSpec) -> Sequence:
+    from signlib.data.formats.elan import eaf_segments
+    from signlib.data.formats.pose_file import pose_to_sequence, read_pose
+
+    seq = pose_to_sequence(read_pose(path), id=path.stem, language=spec.language)
+    eaf = path.with_suffix(".eaf")
+    if eaf.exists():
+        segments = [s for s in eaf_segments(eaf, spec.eaf_tier, seq.fps) if s.end <= seq.num_frames]
+        seq = seq.replace(segments=tuple(segments))
+    return seq

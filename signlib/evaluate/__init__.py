@@ -1,0 +1,1 @@
+"""Evaluation: metrics, back-translation and the tables every stage writes."""

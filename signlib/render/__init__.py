@@ -1,0 +1,1 @@
+"""Rendering: skeleton frames and videos, meshes, Gaussian avatars."""
