@@ -115,18 +115,24 @@ def parse_section(section: str, raw, cls: type | None = None):
     return cls(**values)
 
 
-def read_params(path: str | os.PathLike = "params.yaml") -> dict:
-    """The raw ``params.yaml`` mapping."""
+def read_yaml_mapping(path: str | os.PathLike, missing: str = "file not found") -> dict:
+    """A YAML file that must hold a mapping; errors name the file (``missing`` says what to do
+    when it does not exist)."""
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise file_error(path, "params file not found") from None
+        raise file_error(path, missing) from None
     except yaml.YAMLError as err:
         raise file_error(path, f"not valid YAML ({type(err).__name__})") from None
     if not isinstance(raw, dict):
-        raise file_error(path, "must hold a mapping of sections")
+        raise file_error(path, "must hold a mapping")
     return raw
+
+
+def read_params(path: str | os.PathLike = "params.yaml") -> dict:
+    """The raw ``params.yaml`` mapping."""
+    return read_yaml_mapping(path, "params file not found")
 
 
 @dataclass(frozen=True)

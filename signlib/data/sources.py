@@ -32,9 +32,9 @@ import dataclasses
 import os
 from pathlib import Path
 
-import yaml
 from tqdm.auto import tqdm
 
+from signlib.config import read_yaml_mapping
 from signlib.data.sequence import Sequence
 from signlib.data.starter import StarterSpec, generate_starter
 from signlib.errors import SignlibError, file_error
@@ -57,14 +57,7 @@ class SourceSpec:
 def read_spec(data_dir: str | os.PathLike) -> SourceSpec:
     """Parse ``<data_dir>/corpus.yaml``."""
     path = Path(data_dir) / "corpus.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise file_error(path, "no corpus.yaml: base.data_dir must point to a corpus folder (see README)") from None
-    except yaml.YAMLError as err:
-        raise file_error(path, f"not valid YAML ({type(err).__name__})") from None
-    if not isinstance(raw, dict):
-        raise file_error(path, "must hold a mapping")
+    raw = read_yaml_mapping(path, "no corpus.yaml: base.data_dir must point to a corpus folder (see README)")
     for key in raw:
         if key not in _KEYS:
             raise file_error(path, f"unknown key {key!r}; known keys: {', '.join(_KEYS)}")

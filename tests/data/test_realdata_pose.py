@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from signlib.data.formats.pose_file import (pose_to_sequence, read_pose, read_pose_header, write_pose)
+from signlib.data.formats.pose_file import pose_to_sequence, read_pose, read_pose_header
+from signlib.data.formats.pose_writer import write_pose
 
 pytestmark = pytest.mark.realdata
 

@@ -8,8 +8,8 @@ from pose_format.pose_header import PoseHeader
 from pose_format.utils.reader import BufferReader
 
 from signlib.data import Sequence, mask_missing
-from signlib.data.formats.pose_file import (PoseComponent, PoseFile, pose_to_sequence, read_pose,
-                                            read_pose_header, write_pose, write_pose_file)
+from signlib.data.formats.pose_file import PoseComponent, PoseFile, pose_to_sequence, read_pose, read_pose_header
+from signlib.data.formats.pose_writer import write_pose, write_pose_file
 from signlib.errors import SignlibError
 from signlib.pose.layout import HAND21, get_layout
 

@@ -1,0 +1,94 @@
+"""Input corpora described by corpus.yaml, read through the real-format readers."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from signlib.data.formats.elan import write_segments_eaf
+from signlib.data.formats.pose_writer import write_pose
+from signlib.data.formats.signspark import write_signspark
+from signlib.data.sequence import Sequence
+from signlib.data.sources import load_source, read_spec
+from signlib.data.store import write_clip
+from signlib.errors import SignlibError
+
+REPO = Path(__file__).resolve().parents[2]
+SPEC = {"format": "starter", "files": "", "fps": 25, "language": "", "signers": "", "eaf_tier": "",
+        "starter": {"languages": ["DGS", "CSL"], "signers_per_language": 2, "clips_per_signer": 1}}
+
+
+def _write_spec(folder: Path, **changes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "corpus.yaml").write_text(yaml.safe_dump({**SPEC, **changes}))
+    return folder
+
+
+def test_repository_default_corpus_spec_parses():
+    assert read_spec(REPO / "data").format == "starter"
+
+
+def test_starter_is_written_as_signspark_records_and_read_back(tmp_path):
+    clips = load_source(_write_spec(tmp_path / "in"), tmp_path / "work", seed=0)
+    assert len(clips) == 4 and {c.language for c in clips} == {"DGS", "CSL"}
+    assert len(list((tmp_path / "work/raw").glob("*.npz"))) == 4
+    assert all(c.signer and c.segments for c in clips)
+
+
+def test_max_clips_per_language_caps_each_language(tmp_path):
+    clips = load_source(_write_spec(tmp_path / "in"), tmp_path / "work", seed=0, max_clips_per_language=1)
+    assert sorted(c.language for c in clips) == ["CSL", "DGS"]
+
+
+def test_signspark_folder_with_signers_csv(tmp_path):
+    folder = _write_spec(tmp_path / "in", format="signspark", files="clips/*.npz", signers="signers.csv")
+    seq = Sequence(features=np.tile(np.array([1, 0, 0, 0, 1, 0], np.float32), (6, 40)), layout="rot6d", fps=25,
+                   segments=[(1, 3, "HAUS")], text="das haus", language="DGS", id="a")
+    write_signspark(folder / "clips/a.npz", seq)
+    (folder / "signers.csv").write_text("clip,signer\na,anna\n")
+    [clip] = load_source(folder, tmp_path / "work", seed=0)
+    assert (clip.signer, clip.language, clip.glosses) == ("anna", "DGS", ["HAUS"])
+
+
+def test_pose_folder_with_eaf_glosses(tmp_path):
+    folder = _write_spec(tmp_path / "in", format="pose", files="*.pose", language="DGS", eaf_tier="Gloss")
+    rng = np.random.default_rng(0)
+    seq = Sequence(features=rng.normal(size=(20, 147)).astype(np.float32), layout="xyz_mediapipe", fps=25, id="s1")
+    write_pose(folder / "s1.pose", seq)
+    write_segments_eaf(folder / "s1.eaf", [(2, 8, "HAUS"), (10, 15, "GEHEN")], fps=25, tier="Gloss")
+    [clip] = load_source(folder, tmp_path / "work", seed=0)
+    assert clip.language == "DGS" and clip.glosses == ["HAUS", "GEHEN"] and clip.signer == "s1"
+
+
+def test_signlib_clip_folder(tmp_path):
+    folder = _write_spec(tmp_path / "in", format="signlib", files="*.npz")
+    write_clip(folder / "c.npz", Sequence(features=np.zeros((4, 147), np.float32), layout="xyz_mediapipe", fps=30,
+                                          language="BSL", signer="x", id="c"))
+    [clip] = load_source(folder, tmp_path / "work", seed=0)
+    assert (clip.fps, clip.signer) == (30, "x")
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"format": "video"}, "format 'video' is not one of"),
+    ({"colour": 1}, "unknown key 'colour'"),
+    ({"format": "signspark", "files": "*.npz"}, "no files match"),
+    ({"starter": {"speed": 2}}, "unknown starter key 'speed'"),
+    ({"signers": "who.csv"}, "who.csv: signers file not found"),
+])
+def test_bad_corpus_folders_are_one_line_errors(tmp_path, changes, message):
+    folder = _write_spec(tmp_path / "in", **changes)
+    with pytest.raises(SignlibError, match=message):
+        load_source(folder, tmp_path / "work", seed=0)
+
+
+def test_missing_key_and_missing_spec(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with pytest.raises(SignlibError, match="no corpus.yaml"):
+        read_spec(folder)
+    spec = dict(SPEC)
+    del spec["fps"]
+    (folder / "corpus.yaml").write_text(yaml.safe_dump(spec))
+    with pytest.raises(SignlibError, match="missing key 'fps'"):
+        read_spec(folder)
