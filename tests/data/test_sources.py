@@ -14,7 +14,6 @@ from signlib.data.sources import load_source, read_spec
 from signlib.data.store import write_clip
 from signlib.errors import SignlibError
 
-REPO = Path(__file__).resolve().parents[2]
 SPEC = {"format": "starter", "files": "", "fps": 25, "language": "", "signers": "", "eaf_tier": "",
         "starter": {"languages": ["DGS", "CSL"], "signers_per_language": 2, "clips_per_signer": 1}}
 
@@ -23,10 +22,6 @@ def _write_spec(folder: Path, **changes) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "corpus.yaml").write_text(yaml.safe_dump({**SPEC, **changes}))
     return folder
-
-
-def test_repository_default_corpus_spec_parses():
-    assert read_spec(REPO / "data").format == "starter"
 
 
 def test_starter_is_written_as_signspark_records_and_read_back(tmp_path):
