@@ -25,7 +25,7 @@ import numpy as np
 
 from signlib.data.sequence import Segment, Sequence
 from signlib.errors import SignlibError, file_error
-from signlib.io import atomic_path
+from signlib.io import write_npz
 
 _FIELDS = ("features", "valid", "bio", "segments", "glosses", "meta")
 _META = ("layout", "fps", "text", "language", "signer", "id")
@@ -35,13 +35,11 @@ def write_clip(path: str | os.PathLike, seq: Sequence) -> None:
     """Write ``seq`` to ``path`` (``.npz``) atomically."""
     segs = np.array([(s.start, s.end) for s in seq.segments], dtype=np.int64).reshape(-1, 2)
     meta = {k: getattr(seq, k) for k in _META}
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(
-                fh, features=seq.features, valid=seq.valid_or_all(),
-                bio=seq.bio if seq.bio is not None else np.zeros(0, np.int8), segments=segs,
-                glosses=np.array([s.gloss for s in seq.segments], dtype=str),
-                meta=np.array(json.dumps(meta, ensure_ascii=False)))
+    write_npz(path, dict(
+        features=seq.features, valid=seq.valid_or_all(),
+        bio=seq.bio if seq.bio is not None else np.zeros(0, np.int8), segments=segs,
+        glosses=np.array([s.gloss for s in seq.segments], dtype=str),
+        meta=np.array(json.dumps(meta, ensure_ascii=False, sort_keys=True))), compress=False)
 
 
 def read_clip(path: str | os.PathLike) -> Sequence:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 from pathlib import Path
 
 from signlib.errors import SignlibError
-from signlib.io import write_text
+from signlib.io import csv_text, write_text
 
 
 def _fmt(value, digits: int) -> str:
@@ -24,14 +22,6 @@ def to_markdown(rows: list[dict], digits: int = 3) -> str:
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     lines += ["| " + " | ".join(_fmt(r[c], digits) for c in cols) + " |" for r in rows]
     return "\n".join(lines) + "\n"
-
-
-def to_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
 
 
 def _tex_escape(text: str) -> str:
@@ -69,6 +59,6 @@ def write_table(rows: list[dict], stem: str | os.PathLike, caption: str = "", di
     stem = Path(stem)
     md = to_markdown(rows, digits)
     write_text(stem.with_suffix(".md"), (f"{caption}\n\n" if caption else "") + md)
-    write_text(stem.with_suffix(".csv"), to_csv(rows))
+    write_text(stem.with_suffix(".csv"), csv_text(rows))
     write_text(stem.with_suffix(".tex"), to_latex(rows, caption, digits))
     return md

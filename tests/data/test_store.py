@@ -53,10 +53,11 @@ def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     write_clip(path, _seq())
     before = path.read_bytes()
 
-    def boom(*a, **k):
+    def boom(fh, array, **kwargs):
+        fh.write(b"partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "savez_compressed", boom)
+    monkeypatch.setattr(np.lib.format, "write_array", boom)
     with pytest.raises(OSError):
         write_clip(path, _seq())
     assert path.read_bytes() == before

@@ -26,6 +26,11 @@ conversion. The record carries no fps, no signer and no missing-joint mask: ``fp
 the clip id is the file stem, and a sequence's ``valid`` mask is not written (the fill values are).
 
 Strings are unicode arrays, never object arrays, so records load with ``allow_pickle=False``.
+
+signlib extension: optional ``left_valid`` / ``right_valid`` ``(T,)`` bool fields say in which
+frames each hand was observed (a hand estimator found it); readers of the plain format ignore
+them, and records without them read as fully observed. Files are written byte-reproducibly
+(:func:`signlib.io.write_npz`).
 """
 
 from __future__ import annotations
@@ -38,13 +43,15 @@ import numpy as np
 
 from signlib.data.sequence import Segment, Sequence
 from signlib.errors import SignlibError, file_error
-from signlib.io import atomic_path
+from signlib.io import write_npz
 from signlib.pose.layout import get_layout
 
 FIELDS = ("language", "translation", "gloss", "segment", "left_features", "right_features", "body_features")
 #: body_features width → layout name.
 BODY_LAYOUTS = {60: "rot6d", 66: "rot6d_spine3"}
 HAND_DIM = 90  # 15 MANO joints × 6
+#: signlib's optional extension: ``(T,)`` bool, the hand was observed in that frame.
+VALID_FIELDS = ("left_valid", "right_valid")
 
 
 def _field(z, name: str, path) -> np.ndarray:
@@ -100,6 +107,7 @@ def read_signspark(path: str | os.PathLike, *, fps: float = 25.0) -> Sequence:
         raise file_error(path, "holds a single array, not a SignSparK npz record")
     with z:
         fields = {name: _field(z, name, path) for name in FIELDS}
+        hand_valid = {name: z[name] for name in VALID_FIELDS if name in z.files}
     body = _features(fields["body_features"], "body_features", path, tuple(BODY_LAYOUTS))
     left = _features(fields["left_features"], "left_features", path, (HAND_DIM,))
     right = _features(fields["right_features"], "right_features", path, (HAND_DIM,))
@@ -117,10 +125,20 @@ def read_signspark(path: str | os.PathLike, *, fps: float = 25.0) -> Sequence:
     if len(segment) != len(glosses):
         raise file_error(path, f"{len(segment)} segments but {len(glosses)} glosses")
 
+    layout = get_layout(BODY_LAYOUTS[body.shape[1]])
+    valid = None
+    if hand_valid:
+        valid = np.ones((len(body), layout.num_joints), bool)
+        for name, part in zip(VALID_FIELDS, ("left_hand", "right_hand")):
+            if name in hand_valid:
+                v = hand_valid[name]
+                if v.dtype != bool or v.shape != (len(body),):
+                    raise file_error(path, f"field {name!r} must be ({len(body)},) bool, got {v.dtype} {v.shape}")
+                valid[:, layout.joint_slice(part)] = v[:, None]
     try:
         return Sequence(
             features=np.concatenate([body, left, right], axis=1),  # (T, D): body, left, right
-            layout=BODY_LAYOUTS[body.shape[1]],
+            layout=layout.name, valid=valid,
             fps=float(fps),
             segments=tuple(Segment(int(a), int(b), g) for (a, b), g in zip(segment.tolist(), glosses)),
             text=_string(fields["translation"], "translation", path),
@@ -135,8 +153,9 @@ def write_signspark(path: str | os.PathLike, seq: Sequence) -> None:
     """Write ``seq`` as a SignSparK record, atomically (a failure leaves any old file untouched).
 
     Args:
-        seq: a sequence in layout ``rot6d`` or ``rot6d_spine3``; ``valid``, ``bio``, ``signer``
-            and ``fps`` are not part of the format and are dropped.
+        seq: a sequence in layout ``rot6d`` or ``rot6d_spine3``; ``bio``, ``signer`` and ``fps``
+            are not part of the format and are dropped; a ``valid`` mask is kept per hand and
+            frame in the extension fields.
     """
     lay = get_layout(seq.layout)
     if lay.name not in BODY_LAYOUTS.values():
@@ -153,5 +172,9 @@ def write_signspark(path: str | os.PathLike, seq: Sequence) -> None:
         "right_features": np.ascontiguousarray(parts["right_hand"], dtype=np.float32),
         "body_features": np.ascontiguousarray(parts["body"], dtype=np.float32),
     }
-    with atomic_path(path, suffix=".npz") as tmp:
-        np.savez_compressed(tmp, **record)
+    if seq.valid is not None:
+        # signlib extension: which frames each hand was observed in (real records have none).
+        valid = seq.valid
+        record["left_valid"] = valid[:, lay.joint_slice("left_hand")].all(1)
+        record["right_valid"] = valid[:, lay.joint_slice("right_hand")].all(1)
+    write_npz(path, record, compress=False)  # float noise hardly compresses; storing is 2x faster

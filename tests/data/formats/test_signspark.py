@@ -135,12 +135,23 @@ def test_failure_while_writing_leaves_old_file_byte_identical(tmp_path, monkeypa
     write_signspark(path, _sequence(seed=1))
     before = path.read_bytes()
 
-    def half_write(file, **arrays):
-        open(file, "wb").write(b"PK partial")
+    def half_write(fh, array, **kwargs):
+        fh.write(b"partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "savez_compressed", half_write)
+    monkeypatch.setattr(np.lib.format, "write_array", half_write)
     with pytest.raises(OSError):
         write_signspark(path, _sequence(seed=2))
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.npz"]
+
+
+def test_hand_valid_mask_survives_the_round_trip_and_plain_records_are_fully_valid(tmp_path):
+    seq = _sequence(seed=3)
+    valid = np.ones((seq.num_frames, 40), bool)
+    valid[2:4, 10:25] = False  # left hand missing on frames 2-3
+    write_signspark(tmp_path / "v.npz", seq.replace(valid=valid))
+    back = read_signspark(tmp_path / "v.npz")
+    np.testing.assert_array_equal(back.valid, valid)
+    write_signspark(tmp_path / "p.npz", seq.replace(valid=None))
+    assert read_signspark(tmp_path / "p.npz").valid is None
