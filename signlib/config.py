@@ -28,15 +28,25 @@ from signlib.errors import SignlibError, file_error
 class Sizes:
     """Sizes a profile sets (see the module docstring)."""
 
-    max_frames: int             # longest clip a stage keeps; longer clips are dropped with a warning row
-    max_clips: int              # clips per language a stage reads from the input corpus (0 = all)
-    figure_examples: int        # example clips drawn in figures
+    max_frames: int             # longest clip a stage keeps; longer clips are dropped (and reported)
+    max_clips: int              # real corpora: clips per language read from the input (0 = all)
+    figure_examples: int        # example clips per language drawn in figures
+    corpus_signers: int         # generated corpus: signers per language
+    corpus_sentences: int       # generated corpus: sentences per signer
+    corpus_signs: int           # generated corpus: signs per language (0 = the whole vocabulary)
 
 
+# Generated corpus at each profile (4 languages, 25 fps, sentences of 3-8 signs, ~7 s each):
+#   smoke    4 signers × 3 sentences  =   48 sentences, 60 signs per language
+#   default 10 signers × 30 sentences = 1200 sentences, every concept (≥ 330 signs per language)
+#   paper   40 signers × 100 sentences = 16000 sentences, every concept
 PROFILES: dict[str, Sizes] = {
-    "smoke": Sizes(max_frames=256, max_clips=6, figure_examples=1),
-    "default": Sizes(max_frames=512, max_clips=0, figure_examples=3),
-    "paper": Sizes(max_frames=1024, max_clips=0, figure_examples=6),
+    "smoke": Sizes(max_frames=512, max_clips=6, figure_examples=1, corpus_signers=4, corpus_sentences=3,
+                   corpus_signs=60),
+    "default": Sizes(max_frames=512, max_clips=0, figure_examples=2, corpus_signers=10, corpus_sentences=30,
+                     corpus_signs=0),
+    "paper": Sizes(max_frames=1024, max_clips=0, figure_examples=4, corpus_signers=40, corpus_sentences=100,
+                   corpus_signs=0),
 }
 
 

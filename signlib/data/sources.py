@@ -3,13 +3,14 @@
 A corpus folder holds a ``corpus.yaml`` with these keys (unknown or missing keys are errors):
 
 ``format``
-    ``starter`` (the embedded default: clips are generated from the ``starter`` settings, written
-    as SignSparK records and read back through the same reader a real corpus uses),
+    ``synthetic`` (the embedded default: the multilingual corpus of
+    :mod:`signlib.data.synthetic` is generated at the profile's sizes, written as SignSparK
+    records and read back through the same reader a real corpus uses),
     ``signspark`` (SignSparK database ``.npz`` records), ``pose`` (pose-format ``.pose`` files,
     with an optional ELAN ``.eaf`` of the same name for gloss segments) or ``signlib``
     (signlib clip ``.npz`` files).
 ``files``
-    glob of the clip files relative to the folder (e.g. ``clips/*.npz``); ignored by ``starter``.
+    glob of the clip files relative to the folder (e.g. ``clips/*.npz``); ignored by ``synthetic``.
 ``fps``
     frame rate for formats that do not store one (SignSparK records).
 ``language``
@@ -19,8 +20,9 @@ A corpus folder holds a ``corpus.yaml`` with these keys (unknown or missing keys
     signer, which keeps test signers unseen but makes splits per clip).
 ``eaf_tier``
     ELAN tier with the sign glosses (``pose`` format).
-``starter``
-    settings of :class:`signlib.data.starter.StarterSpec` (``starter`` format).
+``synthetic``
+    overrides of :class:`signlib.data.synthetic.generate.SynthSpec` (``synthetic`` format), e.g.
+    ``languages: [DGS, CSL]``; sizes otherwise come from ``base.profile``.
 
 To use a real corpus, write such a file next to it and set ``base.data_dir`` to that folder.
 """
@@ -34,13 +36,12 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from signlib.config import read_yaml_mapping
+from signlib.config import Sizes, read_yaml_mapping
 from signlib.data.sequence import Sequence
-from signlib.data.starter import StarterSpec, generate_starter
 from signlib.errors import SignlibError, file_error
 
-FORMATS = ("starter", "signspark", "pose", "signlib")
-_KEYS = ("format", "files", "fps", "language", "signers", "eaf_tier", "starter")
+FORMATS = ("synthetic", "signspark", "pose", "signlib")
+_KEYS = ("format", "files", "fps", "language", "signers", "eaf_tier", "synthetic")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,7 +52,7 @@ class SourceSpec:
     language: str
     signers: str
     eaf_tier: str
-    starter: dict
+    synthetic: dict
 
 
 def read_spec(data_dir: str | os.PathLike) -> SourceSpec:
@@ -68,7 +69,7 @@ def read_spec(data_dir: str | os.PathLike) -> SourceSpec:
         raise file_error(path, f"format {raw['format']!r} is not one of {', '.join(FORMATS)}")
     return SourceSpec(format=raw["format"], files=str(raw["files"]), fps=float(raw["fps"]),
                       language=str(raw["language"]), signers=str(raw["signers"] or ""),
-                      eaf_tier=str(raw["eaf_tier"]), starter=dict(raw["starter"] or {}))
+                      eaf_tier=str(raw["eaf_tier"]), synthetic=dict(raw["synthetic"] or {}))
 
 
 def _signers(data_dir: Path, spec: SourceSpec) -> dict[str, str]:
@@ -85,42 +86,51 @@ def _signers(data_dir: Path, spec: SourceSpec) -> dict[str, str]:
     return {r["clip"]: r["signer"] for r in rows}
 
 
-def _starter_spec(settings: dict, seed: int) -> StarterSpec:
-    fields = {f.name for f in dataclasses.fields(StarterSpec)}
+def synth_spec(settings: dict, sizes: Sizes, seed: int):
+    """The generator's :class:`SynthSpec`: sizes from the profile, ``settings`` override them."""
+    from signlib.data.synthetic.generate import SynthSpec
+
+    fields = {f.name for f in dataclasses.fields(SynthSpec)} - {"seed"}
     for key in settings:
         if key not in fields:
-            raise SignlibError(f"corpus.yaml: unknown starter key {key!r}; known keys: {', '.join(sorted(fields))}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
-    return StarterSpec(**{**values, "seed": seed})
+            raise SignlibError(f"corpus.yaml: unknown synthetic key {key!r}; known keys: {', '.join(sorted(fields))}")
+    values = dict(signers_per_language=sizes.corpus_signers, sentences_per_signer=sizes.corpus_sentences,
+                  signs_per_language=sizes.corpus_signs)
+    values.update({k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()})
+    return SynthSpec(**values, seed=seed)
 
 
-def load_source(data_dir: str | os.PathLike, work_dir: str | os.PathLike, seed: int,
-                max_clips_per_language: int = 0) -> list[Sequence]:
-    """Read every clip of the input corpus at ``data_dir`` (generating the starter corpus into
-    ``work_dir`` first), keeping at most ``max_clips_per_language`` per language (0 = all)."""
-    from signlib.data.formats.signspark import read_signspark, write_signspark
+def load_source(data_dir: str | os.PathLike, work_dir: str | os.PathLike, seed: int, sizes: Sizes,
+                progress: bool = True) -> tuple[list[Sequence], Path]:
+    """Read every clip of the input corpus at ``data_dir``.
+
+    A ``synthetic`` corpus is first generated into ``work_dir/source`` (at the sizes of
+    ``sizes``) and then read like any SignSparK corpus. Real corpora keep at most
+    ``sizes.max_clips`` clips per language (0 = all).
+
+    Returns:
+        the clips, and the folder they were read from (for a generated corpus it also holds the
+        isolated-sign ``dictionary/``).
+    """
+    from signlib.data.formats.signspark import read_signspark
     from signlib.data.store import read_clip
 
     data_dir, work_dir = Path(data_dir), Path(work_dir)
     spec = read_spec(data_dir)
+    cap = sizes.max_clips
+    if spec.format == "synthetic":
+        from signlib.data.synthetic.generate import generate_corpus
+
+        data_dir = generate_corpus(work_dir / "source", synth_spec(spec.synthetic, sizes, seed), progress=progress)
+        spec, cap = read_spec(data_dir), 0
     signers = _signers(data_dir, spec)
-    if spec.format == "starter":
-        # Round-trip through the real on-disk format so the default exercises the same reader.
-        generated = generate_starter(_starter_spec(spec.starter, seed))
-        files = []
-        for seq in generated:
-            path = work_dir / "raw" / f"{seq.id}.npz"
-            write_signspark(path, seq)
-            files.append(path)
-            signers[seq.id] = seq.signer
-    else:
-        files = sorted(data_dir.glob(spec.files))
-        if not files:
-            raise file_error(data_dir, f"no files match {spec.files!r}")
+    files = sorted(data_dir.glob(spec.files)) if spec.files else []
+    if not files:
+        raise file_error(data_dir, f"no files match {spec.files!r}")
     out, per_language = [], {}
-    for path in tqdm(files, desc="reading clips", leave=False):
+    for path in tqdm(files, desc="reading clips", leave=False, disable=not progress):
         clip_id = path.stem
-        if spec.format in ("starter", "signspark"):
+        if spec.format == "signspark":
             seq = read_signspark(path, fps=spec.fps)
         elif spec.format == "signlib":
             seq = read_clip(path)
@@ -128,11 +138,11 @@ def load_source(data_dir: str | os.PathLike, work_dir: str | os.PathLike, seed: 
             seq = _read_pose_clip(path, spec)
         seq = seq.replace(id=clip_id, signer=signers.get(clip_id, seq.signer or clip_id),
                           language=seq.language or spec.language)
-        if max_clips_per_language and per_language.get(seq.language, 0) >= max_clips_per_language:
+        if cap and per_language.get(seq.language, 0) >= cap:
             continue
         per_language[seq.language] = per_language.get(seq.language, 0) + 1
         out.append(seq)
-    return out
+    return out, data_dir
 
 
 def _read_pose_clip(path: Path, spec: SourceSpec) -> Sequence:
@@ -145,3 +155,17 @@ def _read_pose_clip(path: Path, spec: SourceSpec) -> Sequence:
         segments = [s for s in eaf_segments(eaf, spec.eaf_tier, seq.fps) if s.end <= seq.num_frames]
         seq = seq.replace(segments=tuple(segments))
     return seq
+
+
+def load_dictionary(source_dir: str | os.PathLike, fps: float = 25.0) -> list[Sequence]:
+    """Isolated citation forms under ``<source_dir>/dictionary/<LANG>/*.npz`` (SignSparK records),
+    as written by the generator; an empty list when the corpus has no dictionary. Each clip's
+    signer is ``<lang>_informant`` and its id ``<lang>_<file stem>``."""
+    from signlib.data.formats.signspark import read_signspark
+
+    out = []
+    for path in sorted(Path(source_dir).glob("dictionary/*/*.npz")):
+        seq = read_signspark(path, fps=fps)
+        lang = seq.language or path.parent.name
+        out.append(seq.replace(id=f"{lang.lower()}_{path.stem}", signer=f"{lang.lower()}_informant", language=lang))
+    return out

@@ -1,11 +1,13 @@
 """Input corpora described by corpus.yaml, read through the real-format readers."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
+from signlib.config import PROFILES
 from signlib.data.formats.elan import write_segments_eaf
 from signlib.data.formats.pose_writer import write_pose
 from signlib.data.formats.signspark import write_signspark
@@ -14,8 +16,10 @@ from signlib.data.sources import load_source, read_spec
 from signlib.data.store import write_clip
 from signlib.errors import SignlibError
 
-SPEC = {"format": "starter", "files": "", "fps": 25, "language": "", "signers": "", "eaf_tier": "",
-        "starter": {"languages": ["DGS", "CSL"], "signers_per_language": 2, "clips_per_signer": 1}}
+SPEC = {"format": "synthetic", "files": "", "fps": 25, "language": "", "signers": "", "eaf_tier": "",
+        "synthetic": {"languages": ["DGS", "CSL"], "signers_per_language": 2, "sentences_per_signer": 1,
+                      "signs_per_language": 40}}
+SIZES = PROFILES["smoke"]
 
 
 def _write_spec(folder: Path, **changes) -> Path:
@@ -24,16 +28,20 @@ def _write_spec(folder: Path, **changes) -> Path:
     return folder
 
 
-def test_starter_is_written_as_signspark_records_and_read_back(tmp_path):
-    clips = load_source(_write_spec(tmp_path / "in"), tmp_path / "work", seed=0)
+def test_synthetic_is_written_as_signspark_records_and_read_back(tmp_path):
+    clips, folder = load_source(_write_spec(tmp_path / "in"), tmp_path / "work", seed=0, sizes=SIZES, progress=False)
     assert len(clips) == 4 and {c.language for c in clips} == {"DGS", "CSL"}
-    assert len(list((tmp_path / "work/raw").glob("*.npz"))) == 4
-    assert all(c.signer and c.segments for c in clips)
+    assert folder == tmp_path / "work/source" and len(list(folder.glob("clips/*.npz"))) == 4
+    assert all(c.signer and c.segments and c.valid is not None for c in clips)
 
 
-def test_max_clips_per_language_caps_each_language(tmp_path):
-    clips = load_source(_write_spec(tmp_path / "in"), tmp_path / "work", seed=0, max_clips_per_language=1)
-    assert sorted(c.language for c in clips) == ["CSL", "DGS"]
+def test_max_clips_caps_each_language_of_a_real_corpus(tmp_path):
+    folder = _write_spec(tmp_path / "in", format="signlib", files="*.npz")
+    for k in range(3):
+        write_clip(folder / f"c{k}.npz", Sequence(features=np.zeros((4, 147), np.float32), layout="xyz_mediapipe",
+                                                  fps=30, language="BSL", signer="x", id=f"c{k}"))
+    clips, _ = load_source(folder, tmp_path / "work", seed=0, sizes=replace(SIZES, max_clips=2), progress=False)
+    assert [c.id for c in clips] == ["c0", "c1"]
 
 
 def test_signspark_folder_with_signers_csv(tmp_path):
@@ -42,7 +50,7 @@ def test_signspark_folder_with_signers_csv(tmp_path):
                    segments=[(1, 3, "HAUS")], text="das haus", language="DGS", id="a")
     write_signspark(folder / "clips/a.npz", seq)
     (folder / "signers.csv").write_text("clip,signer\na,anna\n")
-    [clip] = load_source(folder, tmp_path / "work", seed=0)
+    [clip] = load_source(folder, tmp_path / "work", seed=0, sizes=SIZES, progress=False)[0]
     assert (clip.signer, clip.language, clip.glosses) == ("anna", "DGS", ["HAUS"])
 
 
@@ -52,7 +60,7 @@ def test_pose_folder_with_eaf_glosses(tmp_path):
     seq = Sequence(features=rng.normal(size=(20, 147)).astype(np.float32), layout="xyz_mediapipe", fps=25, id="s1")
     write_pose(folder / "s1.pose", seq)
     write_segments_eaf(folder / "s1.eaf", [(2, 8, "HAUS"), (10, 15, "GEHEN")], fps=25, tier="Gloss")
-    [clip] = load_source(folder, tmp_path / "work", seed=0)
+    [clip] = load_source(folder, tmp_path / "work", seed=0, sizes=SIZES, progress=False)[0]
     assert clip.language == "DGS" and clip.glosses == ["HAUS", "GEHEN"] and clip.signer == "s1"
 
 
@@ -60,7 +68,7 @@ def test_signlib_clip_folder(tmp_path):
     folder = _write_spec(tmp_path / "in", format="signlib", files="*.npz")
     write_clip(folder / "c.npz", Sequence(features=np.zeros((4, 147), np.float32), layout="xyz_mediapipe", fps=30,
                                           language="BSL", signer="x", id="c"))
-    [clip] = load_source(folder, tmp_path / "work", seed=0)
+    [clip] = load_source(folder, tmp_path / "work", seed=0, sizes=SIZES, progress=False)[0]
     assert (clip.fps, clip.signer) == (30, "x")
 
 
@@ -68,13 +76,13 @@ def test_signlib_clip_folder(tmp_path):
     ({"format": "video"}, "format 'video' is not one of"),
     ({"colour": 1}, "unknown key 'colour'"),
     ({"format": "signspark", "files": "*.npz"}, "no files match"),
-    ({"starter": {"speed": 2}}, "unknown starter key 'speed'"),
-    ({"signers": "who.csv"}, "who.csv: signers file not found"),
+    ({"synthetic": {"speed": 2}}, "unknown synthetic key 'speed'"),
+    ({"format": "signlib", "files": "*.npz", "signers": "who.csv"}, "who.csv: signers file not found"),
 ])
 def test_bad_corpus_folders_are_one_line_errors(tmp_path, changes, message):
     folder = _write_spec(tmp_path / "in", **changes)
     with pytest.raises(SignlibError, match=message):
-        load_source(folder, tmp_path / "work", seed=0)
+        load_source(folder, tmp_path / "work", seed=0, sizes=SIZES, progress=False)[0]
 
 
 def test_missing_key_and_missing_spec(tmp_path):

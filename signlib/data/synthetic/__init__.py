@@ -1,0 +1,1 @@
+"""Procedural multilingual signing corpus (DESIGN §3)."""
