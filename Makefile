@@ -12,7 +12,6 @@ export PATH := $(BIN):$(PATH)
 # DVC: no telemetry and no update checks (the registries are the only network here).
 export DVC_NO_ANALYTICS := 1
 export DVC_NO_UPDATE_CHECK := 1
-export MPLBACKEND := Agg
 
 .PHONY: repro test setup clean-venv
 

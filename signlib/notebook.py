@@ -2,7 +2,7 @@
 
 What every ``dvc.yaml`` stage calls. It creates ``OUT_DIR`` (DVC deletes a stage's outputs before
 running it), passes only ``params_path`` to the notebook (sizes and settings live in
-``params.yaml``), writes the executed notebook to ``OUT_DIR/<notebook name>``, and on a failing
+``params.yaml``) and ``interactive=False`` (so widget cells also leave static figures), writes the executed notebook to ``OUT_DIR/<notebook name>``, and on a failing
 cell prints the one-line error of that cell instead of papermill's traceback.
 """
 
@@ -20,7 +20,8 @@ def run(notebook: str, out_dir: str, params_path: str = "params.yaml", kernel: s
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     target = out / Path(notebook).name
-    papermill.execute_notebook(notebook, str(target), parameters={"params_path": params_path},
+    # interactive=False: widgets have no frontend here, so explorers also emit static figures.
+    papermill.execute_notebook(notebook, str(target), parameters={"params_path": params_path, "interactive": False},
                                kernel_name=kernel, progress_bar=False, log_output=False)
     return target
 

@@ -42,7 +42,7 @@ def smoke_repo(tmp_path_factory):
     params["base"]["profile"] = "smoke"
     (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
-           "DVC_NO_UPDATE_CHECK": "1", "MPLBACKEND": "Agg"}
+           "DVC_NO_UPDATE_CHECK": "1"}
     _run(["git", "init", "-q"], dst, env)
     _run([BIN / "dvc", "pull", "-q", "data.dvc"], dst, env)
     log = _run([BIN / "dvc", "repro"], dst, env)
@@ -55,7 +55,11 @@ def test_dvc_repro_builds_the_corpus_stage_at_smoke_profile(smoke_repo):
     metrics = json.loads((dst / "results/corpus/metrics.json").read_text())
     assert metrics["clips"] > 0 and metrics["languages"] == 4
     assert metrics["signers_test"] >= 1
-    assert (dst / "build/corpus/index.json").exists()
+    assert (dst / "build/corpus/curated/index.json").exists() and (dst / "build/corpus/dictionary/index.json").exists()
+    assert (dst / "build/corpus/source/corpus.yaml").exists()  # the generated corpus, in real formats
+    assert (dst / "results/corpus/tables/hardness.md").exists()
+    assert metrics["hardness_slerp_body_mean"] > 0 and metrics["hardness_slerp_hand_mean"] > 0
+    assert metrics["hardness_ground_body_total"] == 0
     assert (dst / "results/corpus/tables/stats.md").exists()
     assert any((dst / "results/corpus/figures").glob("example_*.png"))
     executed = json.loads((dst / "results/corpus/01_curate_poses.ipynb").read_text())

@@ -1,0 +1,1 @@
+"""ipywidgets explorers for notebooks: sample explorer, keyframe editor, preference study."""
