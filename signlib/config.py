@@ -34,6 +34,8 @@ class Sizes:
     corpus_signers: int         # generated corpus: signers per language
     corpus_sentences: int       # generated corpus: sentences per signer
     corpus_signs: int           # generated corpus: signs per language (0 = the whole vocabulary)
+    fast_steps: int             # training steps of the segmenters in Table 1a
+    ablation_steps: int         # training steps (half-size batches) of each variant in the Fig 4a ablation
 
 
 # Generated corpus at each profile (4 languages, 25 fps, sentences of 3-8 signs, ~7 s each):
@@ -42,11 +44,11 @@ class Sizes:
 #   paper   40 signers × 100 sentences = 16000 sentences, every concept
 PROFILES: dict[str, Sizes] = {
     "smoke": Sizes(max_frames=512, max_clips=6, figure_examples=1, corpus_signers=4, corpus_sentences=3,
-                   corpus_signs=60),
+                   corpus_signs=60, fast_steps=20, ablation_steps=10),
     "default": Sizes(max_frames=512, max_clips=0, figure_examples=2, corpus_signers=10, corpus_sentences=30,
-                     corpus_signs=0),
+                     corpus_signs=0, fast_steps=500, ablation_steps=300),
     "paper": Sizes(max_frames=1024, max_clips=0, figure_examples=4, corpus_signers=40, corpus_sentences=100,
-                   corpus_signs=0),
+                   corpus_signs=0, fast_steps=20000, ablation_steps=5000),
 }
 
 
@@ -88,8 +90,40 @@ class CorpusConfig:
             raise SignlibError("params: corpus: val and test signer fractions leave no training signers")
 
 
+@dataclass(frozen=True)
+class FastStageConfig:
+    d_model: int                 # FAST transformer width
+    layers: int                  # transformer layers
+    heads: int                   # attention heads
+    ff: int                      # feed-forward width
+    dropout: float
+    ctc_weight: float            # weight of the CTC loss next to the frame cross-entropy
+    crop_frames: int             # training windows (frames); clips are cropped at random
+    dictionary_share: float      # share of training windows drawn from isolated citation forms
+    batch_size: int
+    lr: float
+    weight_decay: float
+    b_threshold: float           # decoding: p(B) above this marks a sign onset
+    inside_threshold: float      # decoding: p(I) + p(B) above this is inside a sign
+    convention: str              # decoding: signspark (B inside a run does not split) | b_splits
+    min_segment_frames: int      # decoding: shorter predicted segments are dropped
+    boundary_tolerance: int      # frames of slack for boundary F1
+
+    def __post_init__(self):
+        if self.convention not in ("signspark", "b_splits"):
+            raise SignlibError(f"params: fast.convention: {self.convention!r} is not one of signspark, b_splits")
+
+
+@dataclass(frozen=True)
+class KeyframesStageConfig:
+    policy: str                  # keyframe policy the generators train on: onset_mid_offset | random | masked_segments
+    mask_p: float                # masked_segments: probability of dropping a sign's keyframes
+    agreement_tolerance: int     # frames: a predicted keyframe this close to a true one agrees
+
+
 #: section name → dataclass. Later stages add their sections here.
-SECTIONS: dict[str, type] = {"base": BaseConfig, "corpus": CorpusConfig}
+SECTIONS: dict[str, type] = {"base": BaseConfig, "corpus": CorpusConfig, "fast": FastStageConfig,
+                             "keyframes": KeyframesStageConfig}
 
 
 def _check_type(section: str, key: str, value, annotation) -> object:
@@ -151,6 +185,8 @@ class Params:
 
     base: BaseConfig
     corpus: CorpusConfig
+    fast: FastStageConfig
+    keyframes: KeyframesStageConfig
 
     @property
     def sizes(self) -> Sizes:

@@ -21,20 +21,17 @@ import torch
 from tqdm.auto import tqdm
 
 from signlib.data.corpus import Corpus
+from signlib.data.positions import sequence_positions
 from signlib.data.sequence import Sequence
 from signlib.evaluate.dtw import dtw_jpe
 from signlib.keyframes import onset_mid_offset
 from signlib.pose.layout import xyz_layout_for
 from signlib.pose.rotation import slerp_keyframes
-from signlib.pose.skeleton import forward_kinematics_np
 
 
 def positions(seq: Sequence) -> np.ndarray:
     """``(T, J, 3)`` joint positions: FK for rot6d, the features for xyz."""
-    lay = seq.get_layout()
-    if lay.kind == "rot6d":
-        return forward_kinematics_np(seq.features, lay)
-    return lay.unflatten(seq.features)
+    return sequence_positions(seq)[0]
 
 
 def resample(x: np.ndarray, length: int) -> np.ndarray:

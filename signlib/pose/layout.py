@@ -63,6 +63,7 @@ class Layout:
         channels: features per joint (6 for rot6d, 3 or 2 for xyz).
         parents: ``J`` parent indices into ``joints``; -1 for a root.
         parts: ``(part, start, stop)`` joint ranges for body, left_hand, right_hand.
+        y_up: whether ``y`` points up (template, metres) or down (image coordinates).
     """
 
     name: str
@@ -71,6 +72,7 @@ class Layout:
     channels: int
     parents: tuple[int, ...]
     parts: tuple[tuple[str, int, int], ...]
+    y_up: bool = True  # False for image coordinates (MediaPipe / pose-format: y grows downwards)
 
     @property
     def num_joints(self) -> int:
@@ -143,7 +145,7 @@ def _hand21_parents(offset: int, wrist_parent: int) -> list[int]:
     return parents
 
 
-def _xyz(body: tuple[str, ...], body_parents: list[int], name: str, channels: int = 3) -> Layout:
+def _xyz(body: tuple[str, ...], body_parents: list[int], name: str, channels: int = 3, y_up: bool = True) -> Layout:
     joints, parents = list(body), list(body_parents)
     parts = [("body", 0, len(body))]
     for side in ("left", "right"):
@@ -151,7 +153,7 @@ def _xyz(body: tuple[str, ...], body_parents: list[int], name: str, channels: in
         joints += _hand_names(side, HAND21)
         parents += _hand21_parents(start, body.index(f"{side}_wrist") if f"{side}_wrist" in body else -1)
         parts.append((f"{side}_hand", start, len(joints)))
-    return Layout(name, "xyz", tuple(joints), channels, tuple(parents), tuple(parts))
+    return Layout(name, "xyz", tuple(joints), channels, tuple(parents), tuple(parts), y_up)
 
 
 def _template_xyz(body: tuple[str, ...], name: str) -> Layout:
@@ -165,7 +167,7 @@ _MP_PARENTS = [-1, -1, -1, 1, 2, 3, 4]  # nose; shoulders; elbows→shoulders; w
 _REGISTRY = {
     "rot6d": lambda: _rot6d(UPPER_BODY_10, "rot6d"),
     "rot6d_spine3": lambda: _rot6d(UPPER_BODY_11, "rot6d_spine3"),
-    "xyz_mediapipe": lambda: _xyz(_MP_BODY, _MP_PARENTS, "xyz_mediapipe"),
+    "xyz_mediapipe": lambda: _xyz(_MP_BODY, _MP_PARENTS, "xyz_mediapipe", y_up=False),
     "xyz_template": lambda: _template_xyz(UPPER_BODY_10, "xyz_template"),
     "xyz_template_spine3": lambda: _template_xyz(UPPER_BODY_11, "xyz_template_spine3"),
 }

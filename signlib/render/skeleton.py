@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 from matplotlib.collections import LineCollection
 import numpy as np
 
+from signlib.data.positions import sequence_positions
 from signlib.data.sequence import Sequence
 from signlib.render.fonts import setup_fonts
 from signlib.pose.layout import get_layout, xyz_layout_for
@@ -17,15 +18,8 @@ _BIO_COLOURS = {0: "#eeeeee", 1: "#9ecae1", 2: "#08519c"}
 
 def joint_positions(seq: Sequence) -> tuple[np.ndarray, str]:
     """``(T, J, 3)`` positions and their xyz layout name: FK for rot6d, the features for xyz."""
-    lay = seq.get_layout()
-    if lay.kind == "xyz":
-        x = seq.features.reshape(seq.num_frames, lay.num_joints, lay.channels)
-        if lay.channels == 2:
-            x = np.concatenate([x, np.zeros_like(x[..., :1])], -1)
-        return x, lay.name
-    from signlib.pose.skeleton import forward_kinematics_np
-
-    return forward_kinematics_np(seq.features, lay), xyz_layout_for(lay).name
+    pos, lay = sequence_positions(seq)
+    return pos, lay.name
 
 
 def draw_skeleton(ax, points: np.ndarray, layout: str, valid: np.ndarray | None = None, flip_y: bool = False) -> None:
@@ -52,7 +46,7 @@ def plot_sequence_strip(seq: Sequence, num_frames: int = 6, title: str | None = 
     """A figure: ``num_frames`` evenly spaced skeleton frames above the clip's BIO timeline and glosses."""
     setup_fonts()
     pos, xyz_name = joint_positions(seq)
-    flip = seq.get_layout().kind == "xyz" and "mediapipe" in seq.layout
+    flip = not seq.get_layout().y_up
     valid = seq.valid_or_all() if seq.get_layout().kind == "xyz" else None
     frames = np.linspace(0, seq.num_frames - 1, num_frames).round().astype(int)
     fig = plt.figure(figsize=(1.9 * num_frames, 3.4))
@@ -95,7 +89,7 @@ def plot_frame(seq: Sequence, t: int, positions: np.ndarray | None = None):
     """
     setup_fonts()
     pos, xyz_name = (positions, xyz_layout_for(seq.get_layout()).name) if positions is not None else joint_positions(seq)
-    flip = seq.get_layout().kind == "xyz" and "mediapipe" in seq.layout
+    flip = not seq.get_layout().y_up
     valid = seq.valid_or_all() if seq.get_layout().kind == "xyz" else None
     fig = plt.figure(figsize=(7, 4.2))
     grid = fig.add_gridspec(2, 2, height_ratios=[4, 1], hspace=0.15)

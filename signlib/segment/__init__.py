@@ -1,0 +1,1 @@
+"""Sign segmentation: FAST, baselines, BIO decoding and segmentation metrics."""
