@@ -66,7 +66,7 @@ def test_tiny_overfit_loss_falls_and_clips_are_segmented(kind, tmp_path):
     sampler = make_sampler(clips, 4, 64, augment=False)
     first = float(loss_fn(model, sampler(0, np.random.default_rng(0)))[0].detach())
     train(model, loss_fn, sampler, TrainConfig(steps=120, batch_size=4, lr=3e-3), tmp_path, progress=False)
-    last = float(loss_fn(model.eval(), sampler(0, np.random.default_rng(0)))[0])
+    last = float(loss_fn(model.eval(), sampler(0, np.random.default_rng(0)))[0].detach())
     assert last < 0.3 * first
     scores = score_predictions(predict_clips(model, clips), clips)
     assert scores["inside_iou"] > 0.9
