@@ -25,13 +25,7 @@ from signlib.data.positions import sequence_positions
 from signlib.data.sequence import Sequence
 from signlib.evaluate.dtw import dtw_jpe
 from signlib.keyframes import onset_mid_offset
-from signlib.pose.layout import xyz_layout_for
 from signlib.pose.rotation import slerp_keyframes
-
-
-def positions(seq: Sequence) -> np.ndarray:
-    """``(T, J, 3)`` joint positions: FK for rot6d, the features for xyz."""
-    return sequence_positions(seq)[0]
 
 
 def resample(x: np.ndarray, length: int) -> np.ndarray:
@@ -64,14 +58,13 @@ def hardness(corpus: Corpus, split: str = "test", progress: bool = True) -> tupl
     """
     means = {}
     for lang in corpus.languages():
-        train = [positions(corpus.load(c.id)) for c in corpus.select("train", lang)]
+        train = [sequence_positions(corpus.load(c.id))[0] for c in corpus.select("train", lang)]
         means[lang] = mean_sequence(train)
     rows = []
     for info in tqdm(corpus.select(split), desc="hardness", disable=not progress, leave=False):
         seq = corpus.load(info.id)
-        xyz = xyz_layout_for(seq.get_layout()).name
-        truth = positions(seq)
-        slerp = positions(seq.replace(features=slerp_baseline(seq)))
+        truth, xyz = sequence_positions(seq)
+        slerp = sequence_positions(seq.replace(features=slerp_baseline(seq)))[0]
         for name, pred in (("mean sequence", means[seq.language]), ("SLERP keyframes", slerp), ("ground truth", truth)):
             rows.append({"id": seq.id, "language": seq.language, "reference": name, **dtw_jpe(pred, truth, xyz)})
     return rows, summarize(rows)

@@ -16,12 +16,6 @@ _PART_COLOURS = {"body": "#444444", "left_hand": "#1f77b4", "right_hand": "#d627
 _BIO_COLOURS = {0: "#eeeeee", 1: "#9ecae1", 2: "#08519c"}
 
 
-def joint_positions(seq: Sequence) -> tuple[np.ndarray, str]:
-    """``(T, J, 3)`` positions and their xyz layout name: FK for rot6d, the features for xyz."""
-    pos, lay = sequence_positions(seq)
-    return pos, lay.name
-
-
 def draw_skeleton(ax, points: np.ndarray, layout: str, valid: np.ndarray | None = None, flip_y: bool = False) -> None:
     """Draw one frame, front view: a viewer facing the signer sees the signer's left (+x) on the right.
 
@@ -45,7 +39,8 @@ def draw_skeleton(ax, points: np.ndarray, layout: str, valid: np.ndarray | None 
 def plot_sequence_strip(seq: Sequence, num_frames: int = 6, title: str | None = None):
     """A figure: ``num_frames`` evenly spaced skeleton frames above the clip's BIO timeline and glosses."""
     setup_fonts()
-    pos, xyz_name = joint_positions(seq)
+    pos, xyz = sequence_positions(seq)
+    xyz_name = xyz.name
     flip = not seq.get_layout().y_up
     valid = seq.valid_or_all() if seq.get_layout().kind == "xyz" else None
     frames = np.linspace(0, seq.num_frames - 1, num_frames).round().astype(int)
@@ -85,10 +80,12 @@ def plot_frame(seq: Sequence, t: int, positions: np.ndarray | None = None):
     """One frame of a clip, front and side view, above its timeline with a cursor at ``t``.
 
     Args:
-        positions: ``(T, J, 3)`` from :func:`joint_positions`, to avoid recomputing FK per frame.
+        positions: ``(T, J, 3)`` from :func:`signlib.data.positions.sequence_positions`, to avoid
+            recomputing FK per frame.
     """
     setup_fonts()
-    pos, xyz_name = (positions, xyz_layout_for(seq.get_layout()).name) if positions is not None else joint_positions(seq)
+    pos = positions if positions is not None else sequence_positions(seq)[0]
+    xyz_name = xyz_layout_for(seq.get_layout()).name
     flip = not seq.get_layout().y_up
     valid = seq.valid_or_all() if seq.get_layout().kind == "xyz" else None
     fig = plt.figure(figsize=(7, 4.2))

@@ -13,7 +13,8 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from signlib.data.corpus import Corpus
-from signlib.render.skeleton import joint_positions, plot_frame
+from signlib.data.positions import sequence_positions
+from signlib.render.skeleton import plot_frame
 
 
 class SampleExplorer:
@@ -49,7 +50,7 @@ class SampleExplorer:
         clip_id = self.sample.value
         if clip_id not in self._cache:
             seq = self.corpus.load(clip_id)
-            self._cache[clip_id] = (seq, joint_positions(seq)[0])
+            self._cache[clip_id] = (seq, sequence_positions(seq)[0])
         return self._cache[clip_id]
 
     def figure(self):
