@@ -4,6 +4,8 @@
 runs through ``scaled_dot_product_attention`` and dropout is applied only to the two residual
 branches, not to the ``(B, heads, T, T)`` attention weights. On a 2-core CPU, drawing that
 attention-dropout mask was half the training time of ``torch.nn.TransformerEncoderLayer``.
+:class:`DecoderBlock` is its sequence-to-sequence counterpart (causal self-attention plus
+cross-attention to an encoder's output), shared by text-to-gloss and back-translation.
 """
 
 from __future__ import annotations
@@ -66,3 +68,72 @@ def sinusoid(length: int, d: int) -> torch.Tensor:
     pe = torch.zeros(length, d)
     pe[:, 0::2], pe[:, 1::2] = torch.sin(pos * freq), torch.cos(pos * freq)
     return pe
+
+
+def _key_padding_bias(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``(B, 1, 1, S)`` additive attention bias: 0 on real keys, -inf on padding.
+
+    A row whose keys are all padding would softmax over only -inf (NaN), so it keeps its keys
+    open; whatever it then reads is garbage, but finite garbage that callers mask away.
+    """
+    bias = torch.zeros(mask.shape[0], 1, 1, mask.shape[1], dtype=dtype, device=mask.device)
+    bias = bias.masked_fill(~mask[:, None, None, :], -math.inf)
+    return bias.masked_fill(~mask.any(1)[:, None, None, None], 0.0)
+
+
+class DecoderBlock(nn.Module):
+    """Pre-norm causal self-attention, cross-attention to a memory, and a GELU MLP.
+
+    Each of the three is a residual branch with dropout; as in :class:`TransformerBlock`, no
+    dropout touches the attention weights. ``forward(x (B, T, d), memory (B, S, d),
+    memory_mask (B, S) bool, True on real memory positions) -> (B, T, d)``.
+
+    Position ``t`` of the output depends only on ``x[:, :t+1]`` and the real memory positions.
+    There is no target padding mask: targets are right-padded, so causality already keeps padding
+    out of every real position (what the padded positions compute is ignored by the loss).
+    """
+
+    def __init__(self, d_model: int, heads: int, ff: int, dropout: float = 0.0):
+        super().__init__()
+        if d_model % heads:
+            raise ValueError(f"d_model={d_model} is not divisible by heads={heads}")
+        self.heads = heads
+        self.norm1, self.norm2, self.norm3 = nn.LayerNorm(d_model), nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.self_out = nn.Linear(d_model, d_model)
+        self.cross_q = nn.Linear(d_model, d_model)
+        self.cross_kv = nn.Linear(d_model, 2 * d_model)
+        self.cross_out = nn.Linear(d_model, d_model)
+        self.mlp = nn.Sequential(nn.Linear(d_model, ff), nn.GELU(), nn.Linear(ff, d_model))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor | None = None) -> torch.Tensor:
+        B, T, d = x.shape
+        S, h = memory.shape[1], self.heads
+        q, k, v = self.qkv(self.norm1(x)).view(B, T, 3, h, d // h).permute(2, 0, 3, 1, 4)
+        a = F.scaled_dot_product_attention(q, k, v, is_causal=True)               # (B, heads, T, d_head)
+        x = x + self.drop(self.self_out(a.transpose(1, 2).reshape(B, T, d)))
+        # The memory is not normalised here: it comes out of a stack that ends in a LayerNorm.
+        q = self.cross_q(self.norm2(x)).view(B, T, h, d // h).transpose(1, 2)
+        k, v = self.cross_kv(memory).view(B, S, 2, h, d // h).permute(2, 0, 3, 1, 4)
+        bias = None if memory_mask is None else _key_padding_bias(memory_mask, x.dtype)
+        a = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)               # (B, heads, T, d_head)
+        x = x + self.drop(self.cross_out(a.transpose(1, 2).reshape(B, T, d)))
+        return x + self.drop(self.mlp(self.norm3(x)))
+
+
+class DecoderStack(nn.Module):
+    """``layers`` :class:`DecoderBlock` s followed by a final LayerNorm.
+
+    ``forward(x (B, T, d), memory (B, S, d), memory_mask (B, S) bool | None) -> (B, T, d)``.
+    """
+
+    def __init__(self, d_model: int, heads: int, ff: int, layers: int, dropout: float = 0.0):
+        super().__init__()
+        self.blocks = nn.ModuleList(DecoderBlock(d_model, heads, ff, dropout) for _ in range(layers))
+        self.norm = nn.LayerNorm(d_model)
+
+    def forward(self, x: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor | None = None) -> torch.Tensor:
+        for block in self.blocks:
+            x = block(x, memory, memory_mask)
+        return self.norm(x)

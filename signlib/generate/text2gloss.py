@@ -1,0 +1,373 @@
+"""Text-to-gloss: the small seq2seq transformer in front of retrieval text-to-pose (SR-T2P).
+
+A byte-level encoder (:mod:`signlib.generate.tokens`, with the sign-language token in front, so one
+model serves English, German and Chinese text) and a gloss-level decoder. Glosses are not a
+monotonic rewrite of the text (signs reorder, function words drop, words map to synonyms), so this
+is translation, not tagging. What :func:`signlib.train.train` needs comes from
+:func:`make_sampler` and :func:`make_loss`; :func:`translate` decodes greedily; a trained model
+lives in a folder as ``final.pt`` (weights) + ``text2gloss.json`` (config and vocabulary).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from signlib.errors import SignlibError, file_error
+from signlib.generate import tokens
+from signlib.io import atomic_path, write_json
+from signlib.layers import DecoderStack, TransformerStack, sinusoid
+
+FORMAT = "signlib.text2gloss/1"
+CARD = "text2gloss.json"
+WEIGHTS = "final.pt"  # the name signlib.train.train gives its final weights
+
+
+class GlossVocab:
+    """Gloss ↔ id. Ids 0..3 are PAD, BOS, EOS, UNK; glosses follow in the order given."""
+
+    PAD, BOS, EOS, UNK = 0, 1, 2, 3
+    SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
+
+    def __init__(self, glosses):
+        glosses = list(glosses)
+        if not all(isinstance(g, str) and g for g in glosses) or len(set(glosses)) != len(glosses):
+            raise SignlibError("GlossVocab: glosses must be unique non-empty strings")
+        if set(glosses) & set(self.SPECIALS):
+            raise SignlibError(f"GlossVocab: glosses may not be special tokens {self.SPECIALS}")
+        self.glosses = tuple(glosses)
+        self.tokens = self.SPECIALS + self.glosses
+        self._ids = {g: i for i, g in enumerate(self.tokens)}
+
+    @classmethod
+    def build(cls, gloss_lists, min_count: int = 1) -> "GlossVocab":
+        """Vocabulary of the glosses seen at least ``min_count`` times, most frequent first
+        (ties alphabetical, so the same data always gives the same ids)."""
+        counts = Counter(g for glosses in gloss_lists for g in glosses)
+        return cls(sorted((g for g, n in counts.items() if n >= min_count), key=lambda g: (-counts[g], g)))
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __contains__(self, gloss: str) -> bool:
+        return gloss in self._ids and self._ids[gloss] >= len(self.SPECIALS)
+
+    def encode(self, glosses, bos: bool = False, eos: bool = False) -> list[int]:
+        """Ids of a gloss sequence; unknown glosses become UNK."""
+        ids = [self._ids.get(g, self.UNK) for g in glosses]
+        return [self.BOS] * bos + ids + [self.EOS] * eos
+
+    def decode(self, ids) -> list[str]:
+        """Glosses of an id sequence: stops at the first EOS, skips PAD and BOS, UNK reads ``<unk>``."""
+        out = []
+        for i in (int(i) for i in ids):
+            if i == self.EOS:
+                break
+            if i not in (self.PAD, self.BOS):
+                out.append(self.tokens[i] if 0 <= i < len(self.tokens) else self.SPECIALS[self.UNK])
+        return out
+
+    def to_dict(self) -> dict:
+        return {"glosses": list(self.glosses)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "GlossVocab":
+        if not isinstance(d, dict) or not isinstance(d.get("glosses"), list):
+            raise SignlibError("GlossVocab.from_dict: expected {'glosses': [...]}")
+        return cls(d["glosses"])
+
+
+@dataclass(frozen=True)
+class Text2GlossConfig:
+    """Size of a :class:`Text2Gloss` model (one ``params.yaml`` section)."""
+
+    d_model: int = 128
+    encoder_layers: int = 2
+    decoder_layers: int = 2
+    heads: int = 4
+    ff: int = 256
+    dropout: float = 0.1
+    max_bytes: int = 256        # longest text in UTF-8 bytes (the language token comes on top)
+    max_glosses: int = 24       # longest gloss sequence (EOS comes on top)
+    ngram_buckets: int = 8192   # hashed byte 1-3-gram embeddings shared by text and gloss spellings
+
+    def __post_init__(self):
+        ints = ("d_model", "encoder_layers", "decoder_layers", "heads", "ff", "max_bytes", "max_glosses",
+                "ngram_buckets")
+        for key in ints:
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise SignlibError(f"Text2GlossConfig: {key}={value!r} must be a positive integer")
+        if self.d_model % self.heads:
+            raise SignlibError(f"Text2GlossConfig: d_model={self.d_model} is not divisible by heads={self.heads}")
+        if not 0 <= self.dropout < 1:
+            raise SignlibError(f"Text2GlossConfig: dropout={self.dropout!r} is out of [0, 1)")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Text2GlossConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names) if isinstance(d, dict) else ["<not a dict>"]
+        if unknown:
+            raise SignlibError(f"Text2GlossConfig: unknown keys {unknown}")
+        return cls(**d)
+
+
+def ngram_keys(ids: torch.Tensor) -> torch.Tensor:
+    """``(N, S, 3)`` exact int64 keys of the byte 1-, 2- and 3-grams ending at each position of
+    ``ids (N, S)``. ASCII is lower-cased, so "Milk" and the gloss MILK share keys, and non-byte
+    tokens (language, padding) and the start read as spaces, so a text's first word starts a word."""
+    x = torch.where((ids >= 65) & (ids <= 90), ids + 32, ids).masked_fill(ids > 255, 32)
+    h, out = torch.zeros_like(x), []
+    for n in range(3):  # base 256 covers every byte, so the key of an n-gram is unique (no hashing yet)
+        h = h * 256 + F.pad(x, (n, 0), value=32)[:, :x.shape[1]]
+        out.append(h * 3 + n)
+    return torch.stack(out, -1)
+
+
+def _spelling(gloss: str) -> str:
+    """How a gloss is written in text: HEUTE-ABEND as "heute abend"; words of spaced scripts get a
+    leading space, so OUR does not match inside "four" (CJK text has no spaces to match)."""
+    text = gloss.lower().replace("-", " ")
+    return text if "\u2e80" <= text[0] <= "\u9fff" or "\uac00" <= text[0] else " " + text
+
+
+class Text2Gloss(nn.Module):
+    """Byte-level text encoder + causal gloss decoder with a spelling-copy pointer.
+
+    ``forward(ids (B, L) int64, id_mask (B, L) bool, gloss_in (B, G) int64) -> logits (B, G, V)``:
+    ``ids``/``id_mask`` from :func:`tokens.encode_texts`; ``gloss_in`` starts with BOS and is
+    right-padded with PAD; logit ``t`` predicts gloss ``t + 1``.
+
+    Most glosses are spelled in their text (MILK in "the milk", 照片 in "寄照片"), but in a small
+    corpus each gloss is seen a handful of times, and a plain seq2seq memorises sentences instead
+    of learning words. Two spelling paths make the word-level mapping generic:
+    text bytes and gloss spellings share hashed n-gram embeddings (a gloss's tied input/output
+    vector is its own vector plus its spelling's mean n-gram), and a pointer attends over the text
+    and adds ``gate · Σ_i p(i) · match(i, gloss)``, where ``match`` is the share of the gloss's
+    n-grams that end at byte ``i``. Choosing where to point is learnt from every gloss at once.
+    """
+
+    def __init__(self, config: Text2GlossConfig, vocab: GlossVocab):
+        super().__init__()
+        c = self.config = config
+        V, d, n_special = len(vocab), c.d_model, len(vocab.SPECIALS)
+        self.vocab_size = V
+        self.text_embed = nn.Embedding(tokens.VOCAB_SIZE, d, padding_idx=tokens.PAD)
+        self.ngram = nn.Embedding(c.ngram_buckets, d)
+        nn.init.normal_(self.ngram.weight, std=d ** -0.5)  # tied output: initial logits near unit scale
+        # Own vectors only for PAD/BOS/EOS/UNK: with a free vector per gloss, the model learns sentences
+        # by heart (train exact 100%, val 0%); through spellings only, it has to learn words.
+        self.special = nn.Parameter(torch.randn(n_special, d) * d ** -0.5)
+        self.encoder = TransformerStack(d, c.heads, c.ff, c.encoder_layers, c.dropout)
+        self.decoder = DecoderStack(d, c.heads, c.ff, c.decoder_layers, c.dropout)
+        self.bias = nn.Parameter(torch.zeros(V))
+        self.repeat = nn.Parameter(torch.tensor(1.0))  # softplus(repeat) per earlier use of a gloss
+        self.point_q, self.point_k, self.copy_gate = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, 1)
+        # Every buffer follows from the config and vocab: not persistent, checkpoints hold only weights.
+        self.register_buffer("text_pos", sinusoid(c.max_bytes + 1, d), persistent=False)
+        self.register_buffer("gloss_pos", sinusoid(c.max_glosses + 1, d), persistent=False)
+        spell = [list(_spelling(g).encode("utf-8")) for g in vocab.glosses]
+        S = max(map(len, spell), default=1)
+        keys = ngram_keys(torch.tensor([r + [tokens.PAD] * (S - len(r)) for r in spell] or [[tokens.PAD]]))
+        lens, j, n = torch.tensor([len(r) for r in spell] or [0]), torch.arange(S)[None, :, None], torch.arange(3)
+        inside = (j >= n) & (j < lens[:, None, None])[:len(spell)]      # (Vg, S, 3): wholly inside the spelling
+        counts = torch.cat([torch.zeros(n_special, dtype=torch.long), inside.sum((1, 2))])
+        self.register_buffer("spell_ids", self._bucket(keys[inside]), persistent=False)
+        self.register_buffer("spell_offsets", torch.cumsum(counts, 0) - counts, persistent=False)
+        # Copy matching uses exact keys of each gloss's longest n-grams (3, or its length if shorter).
+        top = inside & (n == (lens.clamp(1, 3) - 1)[:, None, None])
+        gloss = torch.arange(len(spell))[:, None, None].expand_as(keys)[top]
+        uniq, row = torch.unique(keys[top], return_inverse=True)
+        match = torch.zeros(len(uniq) + 1, V)                              # last row: no match
+        match.index_put_((row, gloss + n_special), 1.0 / top.sum((1, 2)).clamp(min=1)[gloss], accumulate=True)
+        self.register_buffer("match_keys", torch.cat([uniq, torch.tensor([2 ** 62])]), persistent=False)
+        self.register_buffer("match_rows", match, persistent=False)
+
+    def _bucket(self, keys: torch.Tensor) -> torch.Tensor:
+        return keys * 2654435761 % self.config.ngram_buckets  # a fixed multiplicative hash
+
+    def gloss_table(self) -> torch.Tensor:
+        """``(V, d)`` gloss embeddings: the specials' own vectors, then each gloss's mean spelling n-gram."""
+        spell = F.embedding_bag(self.spell_ids, self.ngram.weight, self.spell_offsets, mode="mean")
+        return torch.cat([self.special, spell[len(self.special):]])
+
+    def copy_matrix(self, ids: torch.Tensor) -> torch.Tensor:
+        """``(B, L, V)``: share of each gloss's spelling n-grams that end at each text byte."""
+        keys = ngram_keys(ids)
+        k = torch.searchsorted(self.match_keys, keys).clamp(max=len(self.match_keys) - 1)
+        k = torch.where(self.match_keys[k] == keys, k, len(self.match_keys) - 1)
+        return self.match_rows[k].sum(2)
+
+    def encode(self, ids: torch.Tensor, id_mask: torch.Tensor) -> torch.Tensor:
+        """``(B, L, d)`` memory of the text."""
+        if ids.shape[1] > len(self.text_pos):
+            raise SignlibError(f"Text2Gloss: {ids.shape[1]} text tokens, over max_bytes + 1 = {len(self.text_pos)}")
+        grams = self.ngram(self._bucket(ngram_keys(ids))).sum(2) * self.config.d_model ** 0.5
+        return self.encoder(self.text_embed(ids) + grams + self.text_pos[:ids.shape[1]], id_mask)
+
+    def decode(self, memory: torch.Tensor, id_mask: torch.Tensor, copy: torch.Tensor, gloss_in: torch.Tensor,
+               table: torch.Tensor | None = None) -> torch.Tensor:
+        """``(B, G, V)`` next-gloss logits from the memory, the copy matrix and the glosses so far."""
+        if gloss_in.shape[1] > len(self.gloss_pos):
+            raise SignlibError(f"Text2Gloss: {gloss_in.shape[1]} gloss inputs, over max_glosses + 1 = "
+                               f"{len(self.gloss_pos)}")
+        table = self.gloss_table() if table is None else table
+        d = self.config.d_model
+        h = self.decoder(F.embedding(gloss_in, table) * d ** 0.5 + self.gloss_pos[:gloss_in.shape[1]], memory, id_mask)
+        point = (self.point_q(h) @ self.point_k(memory).transpose(1, 2) / d ** 0.5)          # (B, G, L)
+        point = point.masked_fill(~id_mask[:, None], -torch.inf).softmax(-1)
+        # A pointer alone happily copies the same word again; each earlier use of a gloss costs logit.
+        seen = F.one_hot(gloss_in, self.vocab_size).cumsum(1)                                  # (B, G, V)
+        return (h @ table.T + self.bias + F.softplus(self.copy_gate(h)) * (point @ copy)
+                - F.softplus(self.repeat) * seen)
+
+    def forward(self, ids: torch.Tensor, id_mask: torch.Tensor, gloss_in: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(ids, id_mask), id_mask, self.copy_matrix(ids), gloss_in)
+
+
+def make_sampler(pairs, vocab: GlossVocab, batch_size: int, max_bytes: int = 256, max_glosses: int = 24):
+    """``sample_batch(step, rng) -> dict`` of ``ids``, ``id_mask`` ``(B, L)`` and ``gloss_in``,
+    ``gloss_out`` ``(B, G)`` (BOS + glosses and glosses + EOS, PAD-padded), drawn uniformly with
+    replacement from ``pairs``: ``(text, language, glosses)`` triples.
+
+    Every text is encoded here, once, so a bad text or language fails now, naming it.
+    """
+    pairs = list(pairs)
+    if not pairs:
+        raise SignlibError("text2gloss.make_sampler: no (text, language, glosses) pairs")
+    if batch_size < 1:
+        raise SignlibError(f"text2gloss.make_sampler: batch_size={batch_size} must be >= 1")
+    for text, _, glosses in pairs:
+        if len(glosses) > max_glosses:
+            raise SignlibError(f"text2gloss: {text!r} has {len(glosses)} glosses, over max_glosses={max_glosses}")
+    ids, id_mask = tokens.encode_texts([p[0] for p in pairs], [p[1] for p in pairs], max_bytes=max_bytes)
+    rows = [vocab.encode(p[2], bos=True, eos=True) for p in pairs]
+    seqs = np.full((len(rows), max(map(len, rows))), GlossVocab.PAD, np.int64)
+    for i, r in enumerate(rows):
+        seqs[i, :len(r)] = r
+    ids, id_mask = ids.numpy(), id_mask.numpy()
+    text_len, gloss_len = id_mask.sum(1), np.array([len(r) for r in rows])
+
+    def sample_batch(step: int, rng: np.random.Generator) -> dict:
+        picks = rng.integers(len(pairs), size=batch_size)
+        L, G = int(text_len[picks].max()), int(gloss_len[picks].max())
+        s = torch.from_numpy(seqs[picks, :G])
+        return {"ids": torch.from_numpy(ids[picks, :L]), "id_mask": torch.from_numpy(id_mask[picks, :L]),
+                "gloss_in": s[:, :-1], "gloss_out": s[:, 1:]}
+
+    return sample_batch
+
+
+def make_loss(label_smoothing: float = 0.1):
+    """``loss_fn(model, batch) -> (loss, logs)``: teacher-forced cross-entropy over non-PAD targets.
+
+    Logs ``ce`` (unsmoothed) and ``acc`` (next-gloss accuracy under teacher forcing)."""
+
+    def loss_fn(model, batch):
+        logits = model(batch["ids"], batch["id_mask"], batch["gloss_in"])         # (B, G, V)
+        target = batch["gloss_out"]
+        loss = F.cross_entropy(logits.transpose(1, 2), target, ignore_index=GlossVocab.PAD,
+                               label_smoothing=label_smoothing)
+        with torch.no_grad():
+            valid = target != GlossVocab.PAD
+            ce = F.cross_entropy(logits.transpose(1, 2), target, ignore_index=GlossVocab.PAD)
+            acc = (logits.argmax(-1) == target)[valid].float().mean()
+        return loss, {"ce": float(ce), "acc": float(acc)}
+
+    return loss_fn
+
+
+@torch.no_grad()
+def translate(model: Text2Gloss, vocab: GlossVocab, texts, languages, max_glosses: int | None = None,
+              batch_size: int = 256) -> list[list[str]]:
+    """Greedy gloss sequences of ``texts`` (one sign-language code each), in eval mode.
+
+    Decoding stops at EOS or after ``max_glosses`` (default: the model's). PAD, BOS and UNK are
+    never emitted: a gloss nobody can retrieve a sign for is worth less than the best known one.
+    """
+    if isinstance(texts, str) or isinstance(languages, str):
+        raise SignlibError("translate: texts and languages must be lists (one entry per text), not strings")
+    texts, languages = list(texts), list(languages)
+    if len(texts) != len(languages):
+        raise SignlibError(f"translate: {len(texts)} texts but {len(languages)} languages")
+    limit = model.config.max_glosses if max_glosses is None else int(max_glosses)
+    if not 1 <= limit <= model.config.max_glosses:
+        raise SignlibError(f"translate: max_glosses={max_glosses} is out of [1, {model.config.max_glosses}]")
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        out = []
+        for start in range(0, len(texts), batch_size):
+            ids, mask = tokens.encode_texts(texts[start:start + batch_size], languages[start:start + batch_size],
+                                            max_bytes=model.config.max_bytes)
+            ids, mask = ids.to(device), mask.to(device)
+            memory, copy, table = model.encode(ids, mask), model.copy_matrix(ids), model.gloss_table()
+            seq = torch.full((len(ids), 1), GlossVocab.BOS, dtype=torch.long, device=device)
+            done = torch.zeros(len(ids), dtype=torch.bool, device=device)
+            # Re-decoding the whole prefix each step is quadratic, but prefixes are < 25 glosses long.
+            for _ in range(limit):
+                logits = model.decode(memory, mask, copy, seq, table)[:, -1]
+                logits[:, [GlossVocab.PAD, GlossVocab.BOS, GlossVocab.UNK]] = -torch.inf
+                nxt = logits.argmax(-1).masked_fill(done, GlossVocab.PAD)
+                seq = torch.cat([seq, nxt[:, None]], 1)
+                done |= nxt == GlossVocab.EOS
+                if done.all():
+                    break
+            out.extend(vocab.decode(row) for row in seq.cpu().tolist())
+        return out
+    finally:
+        model.train(was_training)
+
+
+def save_text2gloss(folder: str | os.PathLike, model: Text2Gloss, vocab: GlossVocab,
+                    config: Text2GlossConfig | None = None) -> None:
+    """Write ``final.pt`` (the model's current weights; this replaces the one :func:`train` wrote,
+    so load EMA weights into ``model`` first if you want those) and ``text2gloss.json``."""
+    config = model.config if config is None else config
+    if config != model.config:
+        raise SignlibError("save_text2gloss: config differs from the model's own config")
+    if len(vocab) != model.vocab_size:
+        raise SignlibError(f"save_text2gloss: vocab has {len(vocab)} entries, the model {model.vocab_size}")
+    folder = Path(folder)
+    with atomic_path(folder / WEIGHTS) as tmp:
+        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
+    write_json(folder / CARD, {"format": FORMAT, "config": dataclasses.asdict(config), "vocab": vocab.to_dict()})
+
+
+def load_text2gloss(folder: str | os.PathLike) -> tuple[Text2Gloss, GlossVocab]:
+    """``(model in eval mode, vocab)`` from a folder written by :func:`save_text2gloss`
+    (or by :func:`train` plus ``text2gloss.json``). ``model.config`` is its config."""
+    folder = Path(folder)
+    card_path, weights_path = folder / CARD, folder / WEIGHTS
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise file_error(card_path, "not found: not a text-to-gloss model folder") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise file_error(card_path, f"not valid JSON ({type(err).__name__})") from None
+    if not isinstance(card, dict) or card.get("format") != FORMAT:
+        raise file_error(card_path, f"not a {FORMAT} card")
+    try:
+        config = Text2GlossConfig.from_dict(card.get("config"))
+        vocab = GlossVocab.from_dict(card.get("vocab"))
+    except (SignlibError, TypeError) as err:
+        raise file_error(card_path, str(err)) from None
+    model = Text2Gloss(config, vocab)
+    try:
+        state = torch.load(weights_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state)
+    except FileNotFoundError:
+        raise file_error(weights_path, "weights not found") from None
+    except Exception as err:  # truncated zip, foreign pickle, shape mismatch: all the same to the user
+        raise file_error(weights_path, f"cannot load weights ({type(err).__name__})") from None
+    return model.eval(), vocab

@@ -1,0 +1,130 @@
+"""Text-to-gloss: vocabulary, overfitting a handful of sentences through the shared training loop,
+save/load, and one-line errors for bad input."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from signlib.errors import SignlibError
+from signlib.generate.text2gloss import (GlossVocab, Text2Gloss, Text2GlossConfig, load_text2gloss, make_loss,
+                                         make_sampler, save_text2gloss, translate)
+from signlib.train import TrainConfig, train
+
+# Reordered, function words dropped, synonyms (GRANDMOTHER), German and Chinese text.
+PAIRS = [
+    ("Who will fly to Japan tomorrow?", "BSL", ["TOMORROW", "JAPAN", "FLY", "WHO"]),
+    ("Her tea is cold.", "ASL", ["HER", "TEA", "COLD"]),
+    ("Where does the grandma speak Spanish at night?", "ASL", ["NIGHT", "GRANDMOTHER", "SPEAK", "SPANISH", "WHERE"]),
+    ("Her tea is cold.", "BSL", ["TEA", "HER", "COLD"]),
+    ("Morgen kauft der Vater kein Brot.", "DGS", ["MORGEN", "VATER", "BROT", "KAUFEN", "NICHT"]),
+    ("星期一谁寄照片？", "CSL", ["星期一", "寄", "照片", "谁"]),
+]
+TINY = Text2GlossConfig(d_model=64, encoder_layers=1, decoder_layers=1, heads=4, ff=128, dropout=0.0,
+                        max_bytes=64, max_glosses=8)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    vocab = GlossVocab.build([g for _, _, g in PAIRS])
+    torch.manual_seed(0)
+    model = Text2Gloss(TINY, vocab)
+    folder = tmp_path_factory.mktemp("t2g")
+    config = TrainConfig(steps=200, batch_size=12, lr=3e-3, warmup_steps=20, log_every=50)
+    train(model, make_loss(label_smoothing=0.0), make_sampler(PAIRS, vocab, 12, max_bytes=64, max_glosses=8),
+          config, folder, progress=False)
+    save_text2gloss(folder, model, vocab, TINY)
+    return model, vocab, folder
+
+
+def test_vocab_round_trip_and_specials():
+    vocab = GlossVocab.build([["B", "A"], ["A", "C"], ["谁"]])
+    assert vocab.glosses == ("A", "B", "C", "谁")           # most frequent first, ties alphabetical
+    ids = vocab.encode(["A", "谁", "ZZZ"], bos=True, eos=True)
+    assert ids == [GlossVocab.BOS, 4, 7, GlossVocab.UNK, GlossVocab.EOS]
+    assert vocab.decode(ids + [5, 6]) == ["A", "谁", "<unk>"]   # stops at EOS
+    again = GlossVocab.from_dict(json.loads(json.dumps(vocab.to_dict())))
+    assert again.tokens == vocab.tokens and "A" in again and "<pad>" not in again
+    assert GlossVocab.build([["A", "B"], ["A"]], min_count=2).glosses == ("A",)
+    with pytest.raises(SignlibError):
+        GlossVocab(["A", "A"])
+    with pytest.raises(SignlibError):
+        GlossVocab.from_dict({"tokens": []})
+
+
+def test_config_validation():
+    with pytest.raises(SignlibError, match="heads"):
+        Text2GlossConfig(d_model=130, heads=4)
+    with pytest.raises(SignlibError, match="dropout"):
+        Text2GlossConfig(dropout=1.0)
+    with pytest.raises(SignlibError, match="max_glosses"):
+        Text2GlossConfig(max_glosses=0)
+    with pytest.raises(SignlibError, match="unknown keys"):
+        Text2GlossConfig.from_dict({"layers": 2})
+
+
+def test_sampler_is_pure_and_shifts_targets():
+    vocab = GlossVocab.build([g for _, _, g in PAIRS])
+    sample = make_sampler(PAIRS, vocab, 5)
+    a, b = sample(3, np.random.default_rng([0, 3])), sample(3, np.random.default_rng([0, 3]))
+    for key in a:
+        assert torch.equal(a[key], b[key])
+    assert (a["gloss_in"][:, 0] == GlossVocab.BOS).all()
+    torch.testing.assert_close(a["gloss_in"][:, 1:], a["gloss_out"][:, :-1])
+    assert ((a["gloss_out"] == GlossVocab.EOS).sum(1) == 1).all()
+    assert a["id_mask"].any(1).all() and a["id_mask"][:, -1].any()          # trimmed to the batch's longest
+    model = Text2Gloss(TINY, vocab)
+    assert model(a["ids"], a["id_mask"], a["gloss_in"]).shape == (*a["gloss_in"].shape, len(vocab))
+
+
+def test_overfit_reproduces_every_training_sentence(trained):
+    model, vocab, _ = trained
+    texts, languages, glosses = zip(*PAIRS)
+    assert translate(model, vocab, texts, languages) == [list(g) for g in glosses]
+    assert model.training                                                   # translate restores the mode
+    assert translate(model, vocab, texts, languages, max_glosses=2) == [list(g[:2]) for g in glosses]
+    assert translate(model, vocab, [], []) == []
+
+
+def test_save_load_round_trip(trained):
+    model, vocab, folder = trained
+    loaded, loaded_vocab = load_text2gloss(folder)
+    assert loaded.config == TINY and loaded_vocab.tokens == vocab.tokens and not loaded.training
+    texts, languages, _ = zip(*PAIRS)
+    assert translate(loaded, loaded_vocab, texts, languages) == translate(model, vocab, texts, languages)
+
+
+def test_load_errors_name_the_file(trained, tmp_path):
+    _, _, folder = trained
+    with pytest.raises(SignlibError, match="text2gloss.json"):
+        load_text2gloss(tmp_path)
+    (tmp_path / "text2gloss.json").write_text((folder / "text2gloss.json").read_text())
+    with pytest.raises(SignlibError, match="final.pt: weights not found"):
+        load_text2gloss(tmp_path)
+    (tmp_path / "final.pt").write_bytes((folder / "final.pt").read_bytes()[:100])
+    with pytest.raises(SignlibError, match="final.pt: cannot load"):
+        load_text2gloss(tmp_path)
+    (tmp_path / "text2gloss.json").write_text("{not json")
+    with pytest.raises(SignlibError, match="text2gloss.json: not valid JSON"):
+        load_text2gloss(tmp_path)
+
+
+def test_bad_inputs_raise_signlib_errors(trained):
+    model, vocab, _ = trained
+    with pytest.raises(SignlibError, match="empty"):
+        translate(model, vocab, ["   "], ["ASL"])
+    with pytest.raises(SignlibError, match="unknown sign language"):
+        translate(model, vocab, ["Hello."], ["LSF"])
+    with pytest.raises(SignlibError, match="languages"):
+        translate(model, vocab, ["Hello.", "Hi."], ["ASL"])
+    with pytest.raises(SignlibError, match="lists"):
+        translate(model, vocab, "Hello.", "ASL")
+    with pytest.raises(SignlibError, match="max_bytes"):
+        translate(model, vocab, ["x" * 65], ["ASL"])
+    with pytest.raises(SignlibError, match="unknown sign language"):
+        make_sampler([("Hello.", "XYZ", ["HELLO"])], vocab, 4)
+    with pytest.raises(SignlibError, match="empty"):
+        make_sampler([("", "ASL", ["HELLO"])], vocab, 4)
+    with pytest.raises(SignlibError, match="max_glosses"):
+        make_sampler([("Hello.", "ASL", ["A"] * 9)], vocab, 4, max_glosses=8)
