@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from signlib.errors import file_error
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
@@ -63,6 +65,16 @@ def csv_text(rows: list[dict]) -> str:
 def write_json(path: str | os.PathLike, obj: Any) -> None:
     """Write ``obj`` as indented, key-sorted JSON (stable diffs, stable DVC hashes)."""
     write_text(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """JSON from ``path``; a missing or malformed file is a one-line error naming it."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise file_error(path, "not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise file_error(path, f"not valid JSON ({type(err).__name__})") from None
 
 
 def write_npz(path: str | os.PathLike, arrays: dict[str, Any], compress: bool = True) -> None:

@@ -1,0 +1,129 @@
+"""Keyframe-conditioned flow matching: the probability path and the SignSparK training objective.
+
+Notation (SignSparK §3.2), all tensors ``(B, T, D)`` in normalised feature units unless noted:
+
+- ``x1`` the data, ``x0 ~ N(0, I)`` noise, ``t ~ U(0, 1)`` per sequence, ``M`` the ``(B, T)``
+  keyframe mask (1 on keyframes);
+- the straight path ``x_t = t·x1 + (1 − t)·x0``;
+- the control signal the network sees, ``C = M⊙x1 + (1 − M)⊙x_t``: the noisy sequence with the
+  keyframes written in clean;
+- the target velocity ``u = (1 − M)⊙(x1 − x0) = (x1 − C) / (1 − t)``;
+- the one-step estimate of the clean sequence ``x̂1 = M⊙x1 + (1 − M)⊙(C + (1 − t)·v)``.
+
+The issue text writes the target as ``x1 − C``; that is ``(1 − t)·u`` and would make
+``x̂1 = x_t + (1 − t)·v`` wrong by a factor ``(1 − t)``. We keep ``u`` as the constant
+straight-line velocity, so Euler steps are plain ``x += dt·v`` and ``x̂1`` is exact when ``v = u``.
+
+Losses (weights 2 : 1 : 1 by default, each a masked mean over real frames, every part of the
+layout weighted equally): ``L_CFM = ‖v − u‖²`` on non-keyframes, ``L_recon = ‖x̂1 − x1‖²``,
+``L_vel = ‖Δx̂1 − Δx1‖²`` on frame differences, and an optional acceleration term on second
+differences. Missing joints (``valid`` False) do not count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from signlib.errors import SignlibError
+from signlib.pose.layout import get_layout
+
+
+@dataclass(frozen=True)
+class FlowLossConfig:
+    cfm_weight: float = 2.0
+    recon_weight: float = 1.0
+    velocity_weight: float = 1.0
+    acceleration_weight: float = 0.0    # optional second-difference term (off by default)
+
+    def __post_init__(self):
+        if min(self.cfm_weight, self.recon_weight, self.velocity_weight, self.acceleration_weight) < 0:
+            raise SignlibError(f"FlowLossConfig: loss weights must be >= 0, got {self}")
+
+
+def part_weights(layout: str) -> torch.Tensor:
+    """``(D,)`` channel weights summing to 1 with every part of ``layout`` (body, left hand,
+    right hand) weighted equally, whatever its number of channels."""
+    lay = get_layout(layout)
+    w = torch.zeros(lay.dim)
+    parts = [lay.feature_slice(p) for p, _, _ in lay.parts]
+    for s in parts:
+        w[s] = 1.0 / (len(parts) * (s.stop - s.start))
+    return w
+
+
+def probability_path(x1: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, key_mask: torch.Tensor
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(C, u)``: the control signal and the target velocity for times ``t (B,)``."""
+    tt = t[:, None, None]
+    m = key_mask[..., None].to(x1.dtype)
+    xt = tt * x1 + (1 - tt) * x0
+    return m * x1 + (1 - m) * xt, (1 - m) * (x1 - x0)
+
+
+def estimate_clean(control: torch.Tensor, v: torch.Tensor, t: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
+    """``x̂1 (B, T, D)``: one Euler step from ``control`` to ``t = 1``; keyframes stay as given."""
+    m = key_mask[..., None].to(control.dtype)
+    return m * control + (1 - m) * (control + (1 - t[:, None, None]) * v)
+
+
+def _masked_mean(err: torch.Tensor, weight: torch.Tensor, channels: torch.Tensor) -> torch.Tensor:
+    """Mean over frames with ``weight (B, T, D)`` of ``Σ_d channels_d · err`` (channels sum to 1)."""
+    frames = weight.amax(-1).sum().clamp_min(1.0)
+    return (err * weight * channels).sum() / frames
+
+
+def flow_loss(v: torch.Tensor, x1: torch.Tensor, control: torch.Tensor, target: torch.Tensor, t: torch.Tensor,
+              key_mask: torch.Tensor, length_mask: torch.Tensor, valid: torch.Tensor | None,
+              channels: torch.Tensor, config: FlowLossConfig = FlowLossConfig()) -> tuple[torch.Tensor, dict]:
+    """The SignSparK objective (module docstring).
+
+    Args:
+        v: ``(B, T, D)`` predicted velocity; x1, control, target as from :func:`probability_path`.
+        t: ``(B,)``; key_mask, length_mask: ``(B, T)`` bool; valid: ``(B, T, D)`` bool or None.
+        channels: ``(D,)`` channel weights (:func:`part_weights`).
+    Returns:
+        ``(loss, {"cfm", "recon", "vel"[, "acc"]: float})``.
+    """
+    real = length_mask[..., None].to(v.dtype)
+    if valid is not None:
+        real = real * valid.to(v.dtype)
+    channels = channels.to(v)
+    free = real * (~key_mask.bool())[..., None].to(v.dtype)
+    cfm = _masked_mean((v - target) ** 2, free, channels)
+    x_hat = estimate_clean(control, v, t, key_mask)
+    recon = _masked_mean((x_hat - x1) ** 2, real, channels)
+    pair = real[:, 1:] * real[:, :-1]
+    d_hat, d_true = x_hat.diff(dim=1), x1.diff(dim=1)
+    vel = _masked_mean((d_hat - d_true) ** 2, pair, channels)
+    loss = config.cfm_weight * cfm + config.recon_weight * recon + config.velocity_weight * vel
+    logs = {"cfm": float(cfm.detach()), "recon": float(recon.detach()), "vel": float(vel.detach())}
+    if config.acceleration_weight > 0:
+        triple = pair[:, 1:] * real[:, :-2]
+        acc = _masked_mean((d_hat.diff(dim=1) - d_true.diff(dim=1)) ** 2, triple, channels)
+        loss = loss + config.acceleration_weight * acc
+        logs["acc"] = float(acc.detach())
+    return loss, logs
+
+
+def interpolate_keyframes(x: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
+    """``(B, T, D)``: linear interpolation of ``x`` between its keyframes (``key_mask (B, T)``),
+    holding the first and last keyframe outwards; zero for rows without keyframes.
+
+    The dense keyframe track the generator refines (a "Δ-interpolator", Oreshkin et al. 2022):
+    copying it reproduces interpolation, so what the network learns is what interpolation misses.
+    """
+    B, T, _ = x.shape
+    keys = key_mask.bool()
+    idx = torch.arange(T, device=x.device).expand(B, T)
+    prev = torch.where(keys, idx, torch.full_like(idx, -1)).cummax(1).values                  # last key <= t
+    nxt = torch.where(keys, idx, torch.full_like(idx, T)).flip(1).cummin(1).values.flip(1)             # first key >= t
+    has_prev, has_next = prev >= 0, nxt < T
+    p, n = prev.clamp(0, T - 1), nxt.clamp(0, T - 1)
+    xp = x.gather(1, p[..., None].expand_as(x))
+    xn = x.gather(1, n[..., None].expand_as(x))
+    span = (n - p).clamp_min(1).to(x.dtype)
+    w = torch.where(has_prev & has_next, (idx - p).to(x.dtype) / span, (~has_prev).to(x.dtype))[..., None]
+    out = (1 - w) * xp + w * xn
+    return out * (has_prev | has_next)[..., None].to(x.dtype)
