@@ -197,13 +197,14 @@ def test_to_device_moves_nested_tensors_and_config_rejects_bad_values():
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")
-def test_ddp_two_cpu_processes_end_with_identical_weights(tmp_path):
+@pytest.mark.parametrize("kind", ["mlp", "signspark"])
+def test_ddp_two_cpu_processes_end_with_identical_weights(tmp_path, kind):
     out, weights = tmp_path / "run", tmp_path / "weights"
     weights.mkdir()
     worker = Path(__file__).parent / "helpers" / "ddp_worker.py"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).parents[1])}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone",
-           str(worker), str(out), str(weights)]
+           str(worker), str(out), str(weights), kind]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     r0, r1 = (torch.load(weights / f"rank{r}.pt", weights_only=True) for r in (0, 1))

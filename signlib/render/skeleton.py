@@ -105,3 +105,39 @@ def plot_frame(seq: Sequence, t: int, positions: np.ndarray | None = None):
     gloss = next((s.gloss for s in seq.segments if s.start <= t < s.end), "")
     fig.suptitle(f"{seq.id} [{seq.language}] frame {t}/{seq.num_frames - 1} {gloss}\n{seq.text}", fontsize=9)
     return fig
+
+
+def plot_systems(sequences: dict[str, Sequence], num_frames: int = 6, title: str = "", keyframes=()):
+    """One row of skeleton frames per system (e.g. truth, KF2P, T2P, SLERP), at the same relative
+    times (sequences may differ in length), plus the truth's timeline with ``keyframes`` marked.
+
+    The first entry is taken as the truth: its timeline is drawn and every row shares its axes.
+    """
+    setup_fonts()
+    names = list(sequences)
+    truth = sequences[names[0]]
+    positions = {n: sequence_positions(s)[0] for n, s in sequences.items()}
+    xyz_name = xyz_layout_for(truth.get_layout()).name
+    flip = not truth.get_layout().y_up
+    allpts = np.concatenate([p.reshape(-1, 3) for p in positions.values()])
+    lo, hi = allpts.min(0), allpts.max(0)
+    pad = 0.05 * (hi - lo).max()
+    fig = plt.figure(figsize=(1.6 * num_frames + 1, 1.7 * len(names) + 0.9))
+    grid = fig.add_gridspec(len(names) + 1, num_frames, height_ratios=[4] * len(names) + [1.2], hspace=0.1)
+    rel = np.linspace(0, 1, num_frames)
+    for r, name in enumerate(names):
+        pos = positions[name]
+        for k, u in enumerate(rel):
+            t = int(round(u * (len(pos) - 1)))
+            ax = fig.add_subplot(grid[r, k])
+            draw_skeleton(ax, pos[t], xyz_name, flip_y=flip)
+            ax.set_xlim(lo[0] - pad, hi[0] + pad)
+            ylim = (-hi[1], -lo[1]) if flip else (lo[1], hi[1])
+            ax.set_ylim(ylim[0] - pad, ylim[1] + pad)
+            if k == 0:
+                ax.text(-0.05, 0.5, name, transform=ax.transAxes, rotation=90, ha="right", va="center", fontsize=8)
+            if r == 0:
+                ax.set_title(f"{u:.0%}", fontsize=7)
+    draw_timeline(fig.add_subplot(grid[-1, :]), truth, marks=keyframes)
+    fig.suptitle(title or f"{truth.id} [{truth.language}] {truth.text}", fontsize=9)
+    return fig
