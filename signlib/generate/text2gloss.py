@@ -1,11 +1,11 @@
 """Text-to-gloss: the small seq2seq transformer in front of retrieval text-to-pose (SR-T2P).
 
-A byte-level encoder (:mod:`signlib.generate.tokens`, with the sign-language token in front, so one
-model serves English, German and Chinese text) and a gloss-level decoder. Glosses are not a
-monotonic rewrite of the text (signs reorder, function words drop, words map to synonyms), so this
-is translation, not tagging. What :func:`signlib.train.train` needs comes from
-:func:`make_sampler` and :func:`make_loss`; :func:`translate` decodes greedily; a trained model
-lives in a folder as ``final.pt`` (weights) + ``text2gloss.json`` (config and vocabulary).
+A byte-level encoder (:mod:`signlib.generate.tokens`, sign-language token in front, so one model
+serves English, German and Chinese text) and a gloss-level decoder. Glosses are not a monotonic
+rewrite of the text (signs reorder, function words drop, words map to synonyms), so this is
+translation, not tagging. :func:`make_sampler` and :func:`make_loss` feed :func:`signlib.train.train`;
+:func:`translate` decodes greedily; a trained model is a folder with ``final.pt`` (weights) and
+``text2gloss.json`` (config and vocabulary).
 """
 
 from __future__ import annotations
@@ -33,25 +33,22 @@ WEIGHTS = "final.pt"  # the name signlib.train.train gives its final weights
 
 
 class GlossVocab:
-    """Gloss ↔ id. Ids 0..3 are PAD, BOS, EOS, UNK; glosses follow in the order given."""
+    """Gloss ↔ id. Ids 0..3 are PAD, BOS, EOS, UNK; the glosses follow in the order given."""
 
     PAD, BOS, EOS, UNK = 0, 1, 2, 3
     SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
 
     def __init__(self, glosses):
-        glosses = list(glosses)
-        if not all(isinstance(g, str) and g for g in glosses) or len(set(glosses)) != len(glosses):
-            raise SignlibError("GlossVocab: glosses must be unique non-empty strings")
-        if set(glosses) & set(self.SPECIALS):
-            raise SignlibError(f"GlossVocab: glosses may not be special tokens {self.SPECIALS}")
         self.glosses = tuple(glosses)
+        if (not all(isinstance(g, str) and g.strip() and g not in self.SPECIALS for g in self.glosses)
+                or len(set(self.glosses)) != len(self.glosses)):
+            raise SignlibError(f"GlossVocab: glosses must be unique non-empty strings, none of {self.SPECIALS}")
         self.tokens = self.SPECIALS + self.glosses
         self._ids = {g: i for i, g in enumerate(self.tokens)}
 
     @classmethod
     def build(cls, gloss_lists, min_count: int = 1) -> "GlossVocab":
-        """Vocabulary of the glosses seen at least ``min_count`` times, most frequent first
-        (ties alphabetical, so the same data always gives the same ids)."""
+        """The glosses seen at least ``min_count`` times, most frequent first (ties alphabetical)."""
         counts = Counter(g for glosses in gloss_lists for g in glosses)
         return cls(sorted((g for g, n in counts.items() if n >= min_count), key=lambda g: (-counts[g], g)))
 
@@ -59,22 +56,17 @@ class GlossVocab:
         return len(self.tokens)
 
     def __contains__(self, gloss: str) -> bool:
-        return gloss in self._ids and self._ids[gloss] >= len(self.SPECIALS)
+        return self._ids.get(gloss, 0) >= len(self.SPECIALS)
 
     def encode(self, glosses, bos: bool = False, eos: bool = False) -> list[int]:
         """Ids of a gloss sequence; unknown glosses become UNK."""
-        ids = [self._ids.get(g, self.UNK) for g in glosses]
-        return [self.BOS] * bos + ids + [self.EOS] * eos
+        return [self.BOS] * bos + [self._ids.get(g, self.UNK) for g in glosses] + [self.EOS] * eos
 
     def decode(self, ids) -> list[str]:
         """Glosses of an id sequence: stops at the first EOS, skips PAD and BOS, UNK reads ``<unk>``."""
-        out = []
-        for i in (int(i) for i in ids):
-            if i == self.EOS:
-                break
-            if i not in (self.PAD, self.BOS):
-                out.append(self.tokens[i] if 0 <= i < len(self.tokens) else self.SPECIALS[self.UNK])
-        return out
+        ids = [int(i) for i in ids]
+        ids = ids[:ids.index(self.EOS)] if self.EOS in ids else ids
+        return [self.tokens[i] if 0 <= i < len(self) else "<unk>" for i in ids if i not in (self.PAD, self.BOS)]
 
     def to_dict(self) -> dict:
         return {"glosses": list(self.glosses)}
@@ -101,9 +93,7 @@ class Text2GlossConfig:
     ngram_buckets: int = 8192   # hashed byte 1-3-gram embeddings shared by text and gloss spellings
 
     def __post_init__(self):
-        ints = ("d_model", "encoder_layers", "decoder_layers", "heads", "ff", "max_bytes", "max_glosses",
-                "ngram_buckets")
-        for key in ints:
+        for key in (f.name for f in dataclasses.fields(self) if f.name != "dropout"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SignlibError(f"Text2GlossConfig: {key}={value!r} must be a positive integer")
@@ -112,30 +102,24 @@ class Text2GlossConfig:
         if not 0 <= self.dropout < 1:
             raise SignlibError(f"Text2GlossConfig: dropout={self.dropout!r} is out of [0, 1)")
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "Text2GlossConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names) if isinstance(d, dict) else ["<not a dict>"]
-        if unknown:
-            raise SignlibError(f"Text2GlossConfig: unknown keys {unknown}")
-        return cls(**d)
-
 
 def ngram_keys(ids: torch.Tensor) -> torch.Tensor:
-    """``(N, S, 3)`` exact int64 keys of the byte 1-, 2- and 3-grams ending at each position of
-    ``ids (N, S)``. ASCII is lower-cased, so "Milk" and the gloss MILK share keys, and non-byte
-    tokens (language, padding) and the start read as spaces, so a text's first word starts a word."""
+    """``(N, S, 3)`` exact int64 keys of the byte 1-, 2-, 3-grams ending at each position of ``ids (N, S)``.
+
+    ASCII is lower-cased (the gloss MILK matches "Milk"); non-byte tokens (language, padding) and
+    the start read as spaces, so a text's first word starts a word like any other.
+    """
     x = torch.where((ids >= 65) & (ids <= 90), ids + 32, ids).masked_fill(ids > 255, 32)
     h, out = torch.zeros_like(x), []
-    for n in range(3):  # base 256 covers every byte, so the key of an n-gram is unique (no hashing yet)
+    for n in range(3):  # base 256 covers every byte, so keys are unique (hashing comes later, if at all)
         h = h * 256 + F.pad(x, (n, 0), value=32)[:, :x.shape[1]]
         out.append(h * 3 + n)
     return torch.stack(out, -1)
 
 
 def _spelling(gloss: str) -> str:
-    """How a gloss is written in text: HEUTE-ABEND as "heute abend"; words of spaced scripts get a
-    leading space, so OUR does not match inside "four" (CJK text has no spaces to match)."""
+    """How a gloss is written in text: HEUTE-ABEND as " heute abend". Spaced scripts get a leading
+    space, so OUR does not match inside "four"; CJK text has no spaces to match."""
     text = gloss.lower().replace("-", " ")
     return text if "\u2e80" <= text[0] <= "\u9fff" or "\uac00" <= text[0] else " " + text
 
@@ -144,51 +128,50 @@ class Text2Gloss(nn.Module):
     """Byte-level text encoder + causal gloss decoder with a spelling-copy pointer.
 
     ``forward(ids (B, L) int64, id_mask (B, L) bool, gloss_in (B, G) int64) -> logits (B, G, V)``:
-    ``ids``/``id_mask`` from :func:`tokens.encode_texts`; ``gloss_in`` starts with BOS and is
-    right-padded with PAD; logit ``t`` predicts gloss ``t + 1``.
+    ``ids``/``id_mask`` from :func:`tokens.encode_texts`; ``gloss_in`` is BOS + glosses, right-padded
+    with PAD; logit ``t`` predicts gloss ``t + 1``.
 
-    Most glosses are spelled in their text (MILK in "the milk", 照片 in "寄照片"), but in a small
-    corpus each gloss is seen a handful of times, and a plain seq2seq memorises sentences instead
-    of learning words. Two spelling paths make the word-level mapping generic:
-    text bytes and gloss spellings share hashed n-gram embeddings (a gloss's tied input/output
-    vector is its own vector plus its spelling's mean n-gram), and a pointer attends over the text
-    and adds ``gate · Σ_i p(i) · match(i, gloss)``, where ``match`` is the share of the gloss's
-    n-grams that end at byte ``i``. Choosing where to point is learnt from every gloss at once.
+    Most glosses are spelled in their text (MILK in "the milk", 照片 in "寄照片"), but a small corpus
+    shows each gloss a handful of times, and a seq2seq with a free vector per gloss learns sentences
+    by heart (default corpus: train exact match 100%, held-out 0%). So a gloss has no free vector:
+    its tied input/output embedding is the mean of its spelling's hashed n-gram embeddings, shared
+    with the text encoder's input; and a pointer over the text adds ``gate · Σ_i p(i) · match(i, g)``,
+    ``match`` being the share of gloss ``g``'s n-grams that end at byte ``i``. Where to point is
+    learnt from every gloss at once; only PAD/BOS/EOS/UNK have vectors of their own.
     """
 
     def __init__(self, config: Text2GlossConfig, vocab: GlossVocab):
         super().__init__()
-        c = self.config = config
-        V, d, n_special = len(vocab), c.d_model, len(vocab.SPECIALS)
-        self.vocab_size = V
+        if not vocab.glosses:
+            raise SignlibError("Text2Gloss: the gloss vocabulary is empty")
+        c, V, d, n_special = config, len(vocab), config.d_model, len(vocab.SPECIALS)
+        self.config, self.vocab_size = config, V
         self.text_embed = nn.Embedding(tokens.VOCAB_SIZE, d, padding_idx=tokens.PAD)
         self.ngram = nn.Embedding(c.ngram_buckets, d)
         nn.init.normal_(self.ngram.weight, std=d ** -0.5)  # tied output: initial logits near unit scale
-        # Own vectors only for PAD/BOS/EOS/UNK: with a free vector per gloss, the model learns sentences
-        # by heart (train exact 100%, val 0%); through spellings only, it has to learn words.
         self.special = nn.Parameter(torch.randn(n_special, d) * d ** -0.5)
         self.encoder = TransformerStack(d, c.heads, c.ff, c.encoder_layers, c.dropout)
         self.decoder = DecoderStack(d, c.heads, c.ff, c.decoder_layers, c.dropout)
         self.bias = nn.Parameter(torch.zeros(V))
         self.repeat = nn.Parameter(torch.tensor(1.0))  # softplus(repeat) per earlier use of a gloss
         self.point_q, self.point_k, self.copy_gate = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, 1)
-        # Every buffer follows from the config and vocab: not persistent, checkpoints hold only weights.
+        # Buffers follow from config and vocab: not persistent, so checkpoints hold only weights.
         self.register_buffer("text_pos", sinusoid(c.max_bytes + 1, d), persistent=False)
         self.register_buffer("gloss_pos", sinusoid(c.max_glosses + 1, d), persistent=False)
         spell = [list(_spelling(g).encode("utf-8")) for g in vocab.glosses]
-        S = max(map(len, spell), default=1)
-        keys = ngram_keys(torch.tensor([r + [tokens.PAD] * (S - len(r)) for r in spell] or [[tokens.PAD]]))
-        lens, j, n = torch.tensor([len(r) for r in spell] or [0]), torch.arange(S)[None, :, None], torch.arange(3)
-        inside = (j >= n) & (j < lens[:, None, None])[:len(spell)]      # (Vg, S, 3): wholly inside the spelling
+        S = max(map(len, spell))
+        keys = ngram_keys(torch.tensor([r + [tokens.PAD] * (S - len(r)) for r in spell]))     # (Vg, S, 3)
+        lens, j, n = torch.tensor([len(r) for r in spell]), torch.arange(S)[None, :, None], torch.arange(3)
+        inside = (j >= n) & (j < lens[:, None, None])                  # n-grams wholly inside the spelling
         counts = torch.cat([torch.zeros(n_special, dtype=torch.long), inside.sum((1, 2))])
         self.register_buffer("spell_ids", self._bucket(keys[inside]), persistent=False)
         self.register_buffer("spell_offsets", torch.cumsum(counts, 0) - counts, persistent=False)
-        # Copy matching uses exact keys of each gloss's longest n-grams (3, or its length if shorter).
+        # Copying matches exact keys of each gloss's longest n-grams (3, or its length if shorter).
         top = inside & (n == (lens.clamp(1, 3) - 1)[:, None, None])
         gloss = torch.arange(len(spell))[:, None, None].expand_as(keys)[top]
         uniq, row = torch.unique(keys[top], return_inverse=True)
         match = torch.zeros(len(uniq) + 1, V)                              # last row: no match
-        match.index_put_((row, gloss + n_special), 1.0 / top.sum((1, 2)).clamp(min=1)[gloss], accumulate=True)
+        match.index_put_((row, gloss + n_special), 1.0 / top.sum((1, 2))[gloss], accumulate=True)
         self.register_buffer("match_keys", torch.cat([uniq, torch.tensor([2 ** 62])]), persistent=False)
         self.register_buffer("match_rows", match, persistent=False)
 
@@ -202,10 +185,10 @@ class Text2Gloss(nn.Module):
 
     def copy_matrix(self, ids: torch.Tensor) -> torch.Tensor:
         """``(B, L, V)``: share of each gloss's spelling n-grams that end at each text byte."""
-        keys = ngram_keys(ids)
-        k = torch.searchsorted(self.match_keys, keys).clamp(max=len(self.match_keys) - 1)
-        k = torch.where(self.match_keys[k] == keys, k, len(self.match_keys) - 1)
-        return self.match_rows[k].sum(2)
+        keys, last = ngram_keys(ids), len(self.match_keys) - 1
+        k = torch.searchsorted(self.match_keys, keys).clamp(max=last)
+        k = torch.where(self.match_keys[k] == keys, k, last)
+        return self.match_rows[k[..., 0]] + self.match_rows[k[..., 1]] + self.match_rows[k[..., 2]]
 
     def encode(self, ids: torch.Tensor, id_mask: torch.Tensor) -> torch.Tensor:
         """``(B, L, d)`` memory of the text."""
@@ -216,16 +199,15 @@ class Text2Gloss(nn.Module):
 
     def decode(self, memory: torch.Tensor, id_mask: torch.Tensor, copy: torch.Tensor, gloss_in: torch.Tensor,
                table: torch.Tensor | None = None) -> torch.Tensor:
-        """``(B, G, V)`` next-gloss logits from the memory, the copy matrix and the glosses so far."""
-        if gloss_in.shape[1] > len(self.gloss_pos):
-            raise SignlibError(f"Text2Gloss: {gloss_in.shape[1]} gloss inputs, over max_glosses + 1 = "
-                               f"{len(self.gloss_pos)}")
+        """``(B, G, V)`` next-gloss logits from memory, :meth:`copy_matrix` and the glosses so far."""
+        G, d = gloss_in.shape[1], self.config.d_model
+        if G > len(self.gloss_pos):
+            raise SignlibError(f"Text2Gloss: {G} gloss inputs, over max_glosses + 1 = {len(self.gloss_pos)}")
         table = self.gloss_table() if table is None else table
-        d = self.config.d_model
-        h = self.decoder(F.embedding(gloss_in, table) * d ** 0.5 + self.gloss_pos[:gloss_in.shape[1]], memory, id_mask)
+        h = self.decoder(F.embedding(gloss_in, table) * d ** 0.5 + self.gloss_pos[:G], memory, id_mask)
         point = (self.point_q(h) @ self.point_k(memory).transpose(1, 2) / d ** 0.5)          # (B, G, L)
         point = point.masked_fill(~id_mask[:, None], -torch.inf).softmax(-1)
-        # A pointer alone happily copies the same word again; each earlier use of a gloss costs logit.
+        # A pointer happily copies the same word again; each earlier use of a gloss costs logit.
         seen = F.one_hot(gloss_in, self.vocab_size).cumsum(1)                                  # (B, G, V)
         return (h @ table.T + self.bias + F.softplus(self.copy_gate(h)) * (point @ copy)
                 - F.softplus(self.repeat) * seen)
@@ -235,31 +217,27 @@ class Text2Gloss(nn.Module):
 
 
 def make_sampler(pairs, vocab: GlossVocab, batch_size: int, max_bytes: int = 256, max_glosses: int = 24):
-    """``sample_batch(step, rng) -> dict`` of ``ids``, ``id_mask`` ``(B, L)`` and ``gloss_in``,
-    ``gloss_out`` ``(B, G)`` (BOS + glosses and glosses + EOS, PAD-padded), drawn uniformly with
-    replacement from ``pairs``: ``(text, language, glosses)`` triples.
-
-    Every text is encoded here, once, so a bad text or language fails now, naming it.
-    """
+    """``sample_batch(step, rng) -> dict``: ``ids``, ``id_mask`` ``(B, L)``; ``gloss_in`` (BOS +
+    glosses) and ``gloss_out`` (glosses + EOS) ``(B, G)``, PAD-padded; ``B = batch_size`` pairs
+    drawn with replacement from ``pairs``, ``(text, language, glosses)`` triples. Every text is
+    encoded here, once, so a bad text or language fails now, naming it."""
     pairs = list(pairs)
     if not pairs:
         raise SignlibError("text2gloss.make_sampler: no (text, language, glosses) pairs")
-    if batch_size < 1:
-        raise SignlibError(f"text2gloss.make_sampler: batch_size={batch_size} must be >= 1")
     for text, _, glosses in pairs:
         if len(glosses) > max_glosses:
             raise SignlibError(f"text2gloss: {text!r} has {len(glosses)} glosses, over max_glosses={max_glosses}")
-    ids, id_mask = tokens.encode_texts([p[0] for p in pairs], [p[1] for p in pairs], max_bytes=max_bytes)
+    ids, id_mask = (t.numpy() for t in tokens.encode_texts([p[0] for p in pairs], [p[1] for p in pairs],
+                                                           max_bytes=max_bytes))
     rows = [vocab.encode(p[2], bos=True, eos=True) for p in pairs]
     seqs = np.full((len(rows), max(map(len, rows))), GlossVocab.PAD, np.int64)
     for i, r in enumerate(rows):
         seqs[i, :len(r)] = r
-    ids, id_mask = ids.numpy(), id_mask.numpy()
     text_len, gloss_len = id_mask.sum(1), np.array([len(r) for r in rows])
 
     def sample_batch(step: int, rng: np.random.Generator) -> dict:
         picks = rng.integers(len(pairs), size=batch_size)
-        L, G = int(text_len[picks].max()), int(gloss_len[picks].max())
+        L, G = int(text_len[picks].max()), int(gloss_len[picks].max())   # trim to the batch's longest
         s = torch.from_numpy(seqs[picks, :G])
         return {"ids": torch.from_numpy(ids[picks, :L]), "id_mask": torch.from_numpy(id_mask[picks, :L]),
                 "gloss_in": s[:, :-1], "gloss_out": s[:, 1:]}
@@ -268,19 +246,16 @@ def make_sampler(pairs, vocab: GlossVocab, batch_size: int, max_bytes: int = 256
 
 
 def make_loss(label_smoothing: float = 0.1):
-    """``loss_fn(model, batch) -> (loss, logs)``: teacher-forced cross-entropy over non-PAD targets.
-
-    Logs ``ce`` (unsmoothed) and ``acc`` (next-gloss accuracy under teacher forcing)."""
+    """``loss_fn(model, batch) -> (loss, logs)``: teacher-forced cross-entropy over non-PAD targets;
+    logs ``ce`` (unsmoothed) and ``acc`` (next-gloss accuracy under teacher forcing)."""
 
     def loss_fn(model, batch):
-        logits = model(batch["ids"], batch["id_mask"], batch["gloss_in"])         # (B, G, V)
+        logits = model(batch["ids"], batch["id_mask"], batch["gloss_in"]).transpose(1, 2)   # (B, V, G)
         target = batch["gloss_out"]
-        loss = F.cross_entropy(logits.transpose(1, 2), target, ignore_index=GlossVocab.PAD,
-                               label_smoothing=label_smoothing)
+        loss = F.cross_entropy(logits, target, ignore_index=GlossVocab.PAD, label_smoothing=label_smoothing)
         with torch.no_grad():
-            valid = target != GlossVocab.PAD
-            ce = F.cross_entropy(logits.transpose(1, 2), target, ignore_index=GlossVocab.PAD)
-            acc = (logits.argmax(-1) == target)[valid].float().mean()
+            ce = F.cross_entropy(logits, target, ignore_index=GlossVocab.PAD)
+            acc = (logits.argmax(1) == target)[target != GlossVocab.PAD].float().mean()
         return loss, {"ce": float(ce), "acc": float(acc)}
 
     return loss_fn
@@ -288,39 +263,39 @@ def make_loss(label_smoothing: float = 0.1):
 
 @torch.no_grad()
 def translate(model: Text2Gloss, vocab: GlossVocab, texts, languages, max_glosses: int | None = None,
-              batch_size: int = 256) -> list[list[str]]:
+              batch_size: int = 64, repeats: bool = False) -> list[list[str]]:
     """Greedy gloss sequences of ``texts`` (one sign-language code each), in eval mode.
 
-    Decoding stops at EOS or after ``max_glosses`` (default: the model's). PAD, BOS and UNK are
-    never emitted: a gloss nobody can retrieve a sign for is worth less than the best known one.
+    Stops at EOS or after ``max_glosses`` (default: the model's). PAD, BOS and UNK are never
+    emitted: a gloss no sign can be retrieved for is worth less than the best known one. Unless
+    ``repeats``, no gloss is emitted twice (no sentence of the default corpus repeats one, while
+    an undertrained pointer often copies the same word again).
     """
     if isinstance(texts, str) or isinstance(languages, str):
         raise SignlibError("translate: texts and languages must be lists (one entry per text), not strings")
     texts, languages = list(texts), list(languages)
+    limit = model.config.max_glosses if max_glosses is None else max_glosses
     if len(texts) != len(languages):
         raise SignlibError(f"translate: {len(texts)} texts but {len(languages)} languages")
-    limit = model.config.max_glosses if max_glosses is None else int(max_glosses)
     if not 1 <= limit <= model.config.max_glosses:
         raise SignlibError(f"translate: max_glosses={max_glosses} is out of [1, {model.config.max_glosses}]")
-    device = next(model.parameters()).device
-    was_training = model.training
+    device, was_training, out = next(model.parameters()).device, model.training, []
     model.eval()
     try:
-        out = []
         for start in range(0, len(texts), batch_size):
-            ids, mask = tokens.encode_texts(texts[start:start + batch_size], languages[start:start + batch_size],
-                                            max_bytes=model.config.max_bytes)
-            ids, mask = ids.to(device), mask.to(device)
+            ids, mask = (t.to(device) for t in tokens.encode_texts(
+                texts[start:start + batch_size], languages[start:start + batch_size], max_bytes=model.config.max_bytes))
             memory, copy, table = model.encode(ids, mask), model.copy_matrix(ids), model.gloss_table()
             seq = torch.full((len(ids), 1), GlossVocab.BOS, dtype=torch.long, device=device)
             done = torch.zeros(len(ids), dtype=torch.bool, device=device)
-            # Re-decoding the whole prefix each step is quadratic, but prefixes are < 25 glosses long.
-            for _ in range(limit):
-                logits = model.decode(memory, mask, copy, seq, table)[:, -1]
-                logits[:, [GlossVocab.PAD, GlossVocab.BOS, GlossVocab.UNK]] = -torch.inf
+            banned = torch.zeros(len(ids), model.vocab_size, dtype=torch.bool, device=device)
+            banned[:, [GlossVocab.PAD, GlossVocab.BOS, GlossVocab.UNK]] = True
+            for _ in range(limit):  # re-decoding the prefix is quadratic, but prefixes are short
+                logits = model.decode(memory, mask, copy, seq, table)[:, -1].masked_fill(banned, -torch.inf)
                 nxt = logits.argmax(-1).masked_fill(done, GlossVocab.PAD)
-                seq = torch.cat([seq, nxt[:, None]], 1)
-                done |= nxt == GlossVocab.EOS
+                if not repeats:
+                    banned[torch.arange(len(ids), device=device), nxt] = True
+                seq, done = torch.cat([seq, nxt[:, None]], 1), done | (nxt == GlossVocab.EOS)
                 if done.all():
                     break
             out.extend(vocab.decode(row) for row in seq.cpu().tolist())
@@ -331,41 +306,35 @@ def translate(model: Text2Gloss, vocab: GlossVocab, texts, languages, max_glosse
 
 def save_text2gloss(folder: str | os.PathLike, model: Text2Gloss, vocab: GlossVocab,
                     config: Text2GlossConfig | None = None) -> None:
-    """Write ``final.pt`` (the model's current weights; this replaces the one :func:`train` wrote,
+    """Write ``final.pt`` (the model's current weights: this replaces the one :func:`train` wrote,
     so load EMA weights into ``model`` first if you want those) and ``text2gloss.json``."""
     config = model.config if config is None else config
-    if config != model.config:
-        raise SignlibError("save_text2gloss: config differs from the model's own config")
-    if len(vocab) != model.vocab_size:
-        raise SignlibError(f"save_text2gloss: vocab has {len(vocab)} entries, the model {model.vocab_size}")
-    folder = Path(folder)
-    with atomic_path(folder / WEIGHTS) as tmp:
+    if config != model.config or len(vocab) != model.vocab_size:
+        raise SignlibError("save_text2gloss: config or vocab size differ from the model's")
+    with atomic_path(Path(folder) / WEIGHTS) as tmp:
         torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
-    write_json(folder / CARD, {"format": FORMAT, "config": dataclasses.asdict(config), "vocab": vocab.to_dict()})
+    write_json(Path(folder) / CARD, {"format": FORMAT, "config": dataclasses.asdict(config), "vocab": vocab.to_dict()})
 
 
 def load_text2gloss(folder: str | os.PathLike) -> tuple[Text2Gloss, GlossVocab]:
-    """``(model in eval mode, vocab)`` from a folder written by :func:`save_text2gloss`
-    (or by :func:`train` plus ``text2gloss.json``). ``model.config`` is its config."""
-    folder = Path(folder)
-    card_path, weights_path = folder / CARD, folder / WEIGHTS
+    """``(model in eval mode, vocab)`` from a folder written by :func:`save_text2gloss` (or by
+    :func:`train` plus ``text2gloss.json``); ``model.config`` is its config."""
+    card_path, weights_path = Path(folder) / CARD, Path(folder) / WEIGHTS
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise file_error(card_path, "not found: not a text-to-gloss model folder") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise file_error(card_path, f"not valid JSON ({type(err).__name__})") from None
-    if not isinstance(card, dict) or card.get("format") != FORMAT:
-        raise file_error(card_path, f"not a {FORMAT} card")
     try:
-        config = Text2GlossConfig.from_dict(card.get("config"))
+        if not isinstance(card, dict) or card.get("format") != FORMAT:
+            raise SignlibError(f"not a {FORMAT} card")
         vocab = GlossVocab.from_dict(card.get("vocab"))
-    except (SignlibError, TypeError) as err:
-        raise file_error(card_path, str(err)) from None
-    model = Text2Gloss(config, vocab)
+        model = Text2Gloss(Text2GlossConfig(**card["config"]), vocab)
+    except (SignlibError, TypeError, KeyError) as err:  # TypeError: unknown or missing config keys
+        raise file_error(card_path, f"bad card ({err})") from None
     try:
-        state = torch.load(weights_path, map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
+        model.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
     except FileNotFoundError:
         raise file_error(weights_path, "weights not found") from None
     except Exception as err:  # truncated zip, foreign pickle, shape mismatch: all the same to the user
