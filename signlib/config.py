@@ -36,6 +36,8 @@ class Sizes:
     corpus_signs: int           # generated corpus: signs per language (0 = the whole vocabulary)
     fast_steps: int             # training steps of the segmenters in Table 1a
     ablation_steps: int         # training steps (half-size batches) of each variant in the Fig 4a ablation
+    signspark_steps: int        # training steps of the SignSparK generator
+    text2gloss_steps: int       # training steps of the text-to-gloss transformer (retrieval T2P)
 
 
 # Generated corpus at each profile (4 languages, 25 fps, sentences of 3-8 signs, ~7 s each):
@@ -44,11 +46,13 @@ class Sizes:
 #   paper   40 signers × 100 sentences = 16000 sentences, every concept
 PROFILES: dict[str, Sizes] = {
     "smoke": Sizes(max_frames=512, max_clips=6, figure_examples=1, corpus_signers=4, corpus_sentences=3,
-                   corpus_signs=60, fast_steps=20, ablation_steps=10),
+                   corpus_signs=60, fast_steps=20, ablation_steps=10, signspark_steps=20, text2gloss_steps=20),
     "default": Sizes(max_frames=512, max_clips=0, figure_examples=2, corpus_signers=10, corpus_sentences=30,
-                     corpus_signs=0, fast_steps=500, ablation_steps=300),
+                     corpus_signs=0, fast_steps=500, ablation_steps=150, signspark_steps=1200,
+                     text2gloss_steps=700),
     "paper": Sizes(max_frames=1024, max_clips=0, figure_examples=4, corpus_signers=40, corpus_sentences=100,
-                   corpus_signs=0, fast_steps=20000, ablation_steps=5000),
+                   corpus_signs=0, fast_steps=20000, ablation_steps=5000, signspark_steps=100000,
+                   text2gloss_steps=20000),
 }
 
 
@@ -121,9 +125,48 @@ class KeyframesStageConfig:
     agreement_tolerance: int     # frames: a predicted keyframe this close to a true one agrees
 
 
+@dataclass(frozen=True)
+class SignSparKStageConfig:
+    channels: list               # UNet width per level (each level halves the frame rate)
+    blocks: int                  # residual blocks per UNet level
+    heads: int                   # bottleneck attention heads
+    cond_dim: int                # condition vector (flow time + pooled text)
+    text_encoder: str            # bytes (learned, default) | pretrained (M-CLIP, needs local weights)
+    pretrained_text_path: str    # folder of the pretrained sentence encoder (text_encoder: pretrained)
+    text_d_model: int            # text encoder width
+    text_layers: int             # text encoder transformer layers
+    language_token: bool         # prepend <ASL>/<BSL>/<DGS>/<CSL> to the text (ablation switch)
+    keyframe_source: str         # mined (FAST, the keyframes stage) | true (from the corpus construction)
+    batch_size: int
+    lr: float                    # peak; linear warmup (5% of steps), cosine decay
+    weight_decay: float
+    ema_decay: float
+    text_drop: float             # condition dropout for classifier-free guidance, text ...
+    key_drop: float              # ... and keyframes, drawn independently
+    cfm_weight: float            # loss weights: L_CFM : L_recon : L_vel (: L_acc)
+    recon_weight: float
+    velocity_weight: float
+    acceleration_weight: float
+    length_weight: float         # the length head's log-length regression
+    sampler_steps: int           # Euler/Heun steps at inference (the paper: fewer than ten)
+    solver: str                  # euler | heun
+    text_scale: float            # guidance scales; 1 = plain conditional
+    key_scale: float
+
+    def __post_init__(self):
+        if not (isinstance(self.channels, list) and self.channels and all(isinstance(c, int) and c >= 8
+                                                                           for c in self.channels)):
+            raise SignlibError(f"params: signspark.channels: expected a list of widths >= 8, got {self.channels!r}")
+        if self.keyframe_source not in ("mined", "true"):
+            raise SignlibError(f"params: signspark.keyframe_source: {self.keyframe_source!r} is not one of mined, true")
+        for key in ("text_drop", "key_drop"):
+            if not 0.0 <= getattr(self, key) < 1.0:
+                raise SignlibError(f"params: signspark.{key}: must be in [0, 1)")
+
+
 #: section name → dataclass. Later stages add their sections here.
 SECTIONS: dict[str, type] = {"base": BaseConfig, "corpus": CorpusConfig, "fast": FastStageConfig,
-                             "keyframes": KeyframesStageConfig}
+                             "keyframes": KeyframesStageConfig, "signspark": SignSparKStageConfig}
 
 
 def _check_type(section: str, key: str, value, annotation) -> object:
@@ -187,6 +230,7 @@ class Params:
     corpus: CorpusConfig
     fast: FastStageConfig
     keyframes: KeyframesStageConfig
+    signspark: SignSparKStageConfig
 
     @property
     def sizes(self) -> Sizes:

@@ -88,6 +88,24 @@ def test_fast_and_keyframes_stages_write_tables_models_and_keyframes(smoke_repo)
 
 
 @pytest.mark.slow
+def test_signspark_stage_writes_the_generator_text2gloss_curves_and_examples(smoke_repo):
+    dst, _, _ = smoke_repo
+    folder = dst / "models/signspark/signspark"
+    assert all((folder / name).exists() for name in ("final.pt", "last.pt", "config.json", "signspark.json"))
+    assert (dst / "models/signspark/text2gloss/text2gloss.json").exists()
+    curve = json.loads((dst / "results/signspark/plots/train_loss.json").read_text())
+    assert curve and {"step", "loss", "cfm", "recon", "vel"} <= set(curve[-1])
+    metrics = json.loads((dst / "results/signspark/metrics.json").read_text())
+    assert metrics["test_kf2p_body_mean"] > 0 and metrics["test_slerp_hand_mean"] > 0
+    assert {p.name.split("_")[1] for p in (dst / "results/signspark/figures").glob("examples_*.png")} == \
+        {"ASL", "BSL", "DGS", "CSL"}
+    for ext in ("md", "csv", "tex"):
+        assert (dst / f"results/signspark/tables/kf2p_check.{ext}").exists()
+    executed = json.loads((dst / "results/signspark/04_train_signspark.ipynb").read_text())
+    assert not [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+@pytest.mark.slow
 def test_second_repro_finds_nothing_to_do_and_dag_lists_the_stage(smoke_repo):
     dst, env, _ = smoke_repo
     status = _run([BIN / "dvc", "status"], dst, env)
@@ -95,4 +113,4 @@ def test_second_repro_finds_nothing_to_do_and_dag_lists_the_stage(smoke_repo):
     again = _run([BIN / "dvc", "repro"], dst, env)
     assert "didn't change" in again or "up to date" in again, again
     dag = _run([BIN / "dvc", "dag"], dst, env)
-    assert all(stage in dag for stage in ("corpus", "fast", "keyframes"))
+    assert all(stage in dag for stage in ("corpus", "fast", "keyframes", "signspark"))

@@ -54,20 +54,36 @@ def score(pred: Sequence, truth: Sequence, procrustes: bool = True) -> dict[str,
     return row
 
 
+def crop(seq: Sequence, start: int, stop: int) -> Sequence:
+    """Frames ``[start, stop)`` of ``seq`` (labels and segments dropped)."""
+    return seq.replace(features=seq.features[start:stop], valid=seq.valid_or_all()[start:stop], segments=(), bio=None)
+
+
 def evaluate_systems(systems: dict[str, System], sequences: list[Sequence], keyframes: list[np.ndarray],
-                     batch_size: int = 16, procrustes: bool = False, progress: bool = True) -> list[dict]:
-    """Per-clip score rows (``id``, ``language``, ``system`` + :func:`score` columns) of every system."""
+                     batch_size: int = 16, procrustes: bool = False, inner: bool = True,
+                     progress: bool = True) -> list[dict]:
+    """Per-clip score rows (``id``, ``language``, ``system`` + :func:`score` columns) of every system.
+
+    With ``inner``, the same scores restricted to the keyframed span (first to last keyframe) are
+    added as ``inner_*`` columns. Outside that span a keyframe method has to invent the approach
+    from and the return to rest, which interpolation cannot do, so the whole-clip score alone
+    would credit a generator for the ends of the clip.
+    """
     rows = []
     for name, system in systems.items():
         for start in tqdm(range(0, len(sequences), batch_size), desc=name, disable=not progress, leave=False):
             seqs, keys = sequences[start:start + batch_size], keyframes[start:start + batch_size]
-            for truth, pred in zip(seqs, system(seqs, keys)):
-                rows.append({"id": truth.id, "language": truth.language, "system": name,
-                             **score(pred, truth, procrustes)})
+            for truth, pred, k in zip(seqs, system(seqs, keys), keys):
+                row = {"id": truth.id, "language": truth.language, "system": name, **score(pred, truth, procrustes)}
+                if inner and len(k):
+                    a, b = int(np.min(k)), int(np.max(k)) + 1
+                    row.update({f"inner_{key}": v for key, v in score(crop(pred, a, b), crop(truth, a, b), False).items()})
+                rows.append(row)
     return rows
 
 
-def summarize_rows(rows: list[dict], keys=("body_mean", "hand_mean", "body_total", "hand_total")) -> list[dict]:
+def summarize_rows(rows: list[dict], keys=("body_mean", "hand_mean", "inner_body_mean", "inner_hand_mean",
+                                           "body_total", "hand_total")) -> list[dict]:
     """Per language (and ``all``) × system: mean and std of the score columns."""
     out = []
     for lang in sorted({r["language"] for r in rows}) + ["all"]:

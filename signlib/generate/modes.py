@@ -102,7 +102,7 @@ def generate_batch(model: SignSparK, requests: list[Request], sampler: SamplerCo
     x0 = torch.zeros(B, T, D)
     keys, key_mask = torch.zeros(B, T, D), torch.zeros(B, T, dtype=torch.bool)
     for b, (req, n) in enumerate(zip(requests, lengths)):
-        x0[b, :n] = torch.randn(n, D, generator=torch.Generator().manual_seed(req.seed))
+        x0[b, :n] = sampler.temperature * torch.randn(n, D, generator=torch.Generator().manual_seed(req.seed))
         if req.keyframes is not None and len(req.keyframes.frames):
             f = torch.from_numpy(req.keyframes.frames)
             keys[b, f] = model.normalise(torch.from_numpy(req.keyframes.features))

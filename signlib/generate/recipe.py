@@ -112,7 +112,7 @@ def train_text2gloss(params: Params, corpus: Corpus, out_dir: str | os.PathLike,
     config = Text2GlossConfig()
     torch.manual_seed(params.base.seed)
     model = Text2Gloss(config, vocab)
-    tcfg = TrainConfig(steps=steps, batch_size=32, lr=2e-3, weight_decay=0.01, warmup_steps=max(1, steps // 20),
+    tcfg = TrainConfig(steps=steps, batch_size=32, lr=3e-3, weight_decay=0.01, warmup_steps=max(1, steps // 20),
                        ema_decay=0.99 if steps >= 200 else 0.0, checkpoint_every=max(1, steps // 5),
                        log_every=max(1, min(25, steps // 10)), seed=params.base.seed, device=params.base.device)
     result = train(model, text2gloss_loss(), text2gloss_sampler(pairs, vocab, tcfg.batch_size), tcfg, out_dir,

@@ -38,10 +38,13 @@ class SamplerConfig:
     solver: str = "euler"       # euler | heun
     text_scale: float = 1.0     # s_T; 1 = plain conditional
     key_scale: float = 1.0      # s_K; 1 = plain conditional
+    temperature: float = 1.0    # scale of the starting noise x0 (< 1 trades variety for accuracy)
 
     def __post_init__(self):
         if self.steps < 1:
             raise SignlibError(f"SamplerConfig: steps must be >= 1, got {self.steps}")
+        if not 0.0 <= self.temperature <= 2.0:
+            raise SignlibError(f"SamplerConfig: temperature must be in [0, 2], got {self.temperature}")
         if self.solver not in SOLVERS:
             raise SignlibError(f"SamplerConfig: unknown solver {self.solver!r}; solvers: {', '.join(SOLVERS)}")
 

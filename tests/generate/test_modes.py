@@ -134,3 +134,11 @@ def test_bad_requests_are_refused_before_the_network_runs(tiny_model, req, messa
 def test_keyframes_of_another_layout_are_refused(tiny_model):
     with pytest.raises(ValueError, match="channels"):
         kf2p(tiny_model, Keyframes(np.array([0]), np.zeros((1, 138)), 10), None, "ASL")
+
+
+def test_temperature_zero_removes_the_seed_from_the_output(tiny_model):
+    cold = [t2p(tiny_model, "Her tea is cold.", "ASL", 20, SamplerConfig(steps=2, temperature=0.0), seed=s).features
+            for s in (1, 2)]
+    np.testing.assert_array_equal(cold[0], cold[1])
+    with pytest.raises(ValueError, match="temperature"):
+        SamplerConfig(temperature=-1.0)

@@ -1,0 +1,103 @@
+"""Generation latency: one whole signer (body + both hands), 250 frames, at 1/2/5/10/50 steps.
+
+Usage: ``python benchmarks/generate.py [--frames 250] [--repeats 5] [--checkpoint models/signspark/signspark]``
+
+Each configuration runs in a fresh subprocess so its peak resident memory (``ru_maxrss``) is its
+own. Timed: :func:`signlib.generate.modes.generate_batch` for one keyframe-to-pose request
+(onset/mid/offset keyframes every 20 frames, text on) with Euler steps, first with guidance
+scales 1 (one network pass per step) and then with text and keyframe guidance (three passes per
+step, batched). The latency includes the text encoder. Random weights of the stage's default
+size unless ``--checkpoint`` is given: latency does not depend on the weights. Writes
+``benchmarks/results/generate.json`` and prints the ratios of this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+STEPS = (1, 2, 5, 10, 50)
+
+
+def _model(checkpoint: str):
+    from signlib.config import load_params
+    from signlib.generate.model import SignSparK, load_signspark
+    from signlib.generate.recipe import model_config
+
+    if checkpoint:
+        return load_signspark(checkpoint)
+    params = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
+    torch.manual_seed(0)
+    return SignSparK(model_config(params.signspark, "rot6d", params.sizes.max_frames, 25.0)).eval()
+
+
+def measure(steps: int, guided: bool, frames: int, repeats: int, threads: int, checkpoint: str) -> dict:
+    """Median seconds per sequence and peak memory of this process (run in a subprocess)."""
+    from signlib.generate.modes import Keyframes, Request, generate_batch
+    from signlib.generate.sampling import SamplerConfig
+
+    torch.set_num_threads(threads)
+    model = _model(checkpoint)
+    frames_k = np.unique(np.concatenate([np.arange(0, frames, 20), [frames - 1]]))
+    keys = Keyframes(frames_k, np.random.default_rng(0).normal(size=(len(frames_k), model.dim)), frames)
+    request = Request("DGS", "Braucht Sarah morgen ein Ei?", keys)
+    scale = 2.0 if guided else 1.0
+    sampler = SamplerConfig(steps=steps, text_scale=scale, key_scale=scale)
+    generate_batch(model, [request], sampler)  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        generate_batch(model, [request], sampler)
+        times.append(time.perf_counter() - start)
+    return {"steps": steps, "guided": guided, "seconds": float(np.median(times)),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "parameters": sum(p.numel() for p in model.parameters())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=250)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--checkpoint", default="")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "generate.json"))
+    parser.add_argument("--one", default="", help=argparse.SUPPRESS)  # "steps,guided": child process mode
+    args = parser.parse_args()
+    if args.one:
+        steps, guided = args.one.split(",")
+        print(json.dumps(measure(int(steps), guided == "1", args.frames, args.repeats, args.threads, args.checkpoint)))
+        return
+    rows = []
+    for guided in (False, True):
+        for steps in STEPS:
+            cmd = [sys.executable, __file__, "--one", f"{steps},{int(guided)}", "--frames", str(args.frames),
+                   "--repeats", str(args.repeats), "--threads", str(args.threads), "--checkpoint", args.checkpoint]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            rows.append(json.loads(out.strip().splitlines()[-1]))
+            print(f"{steps:3d} steps {'guided' if guided else 'plain '}: {rows[-1]['seconds'] * 1000:8.1f} ms, "
+                  f"peak {rows[-1]['peak_rss_mb']:.0f} MB", flush=True)
+    by = {(r["steps"], r["guided"]): r["seconds"] for r in rows}
+    ratios = {"50_over_10_steps": by[(50, False)] / by[(10, False)],
+              "guided_over_plain_at_10_steps": by[(10, True)] / by[(10, False)],
+              "per_step_ms_plain": 1000 * (by[(50, False)] - by[(10, False)]) / 40}
+    from signlib.io import write_json
+
+    write_json(args.out, {"rows": rows, "ratios": ratios, "frames": args.frames, "repeats": args.repeats,
+                          "threads": args.threads, "checkpoint": args.checkpoint or "random weights",
+                          "target_seconds_10_steps": 0.25, "torch": torch.__version__,
+                          "machine": platform.processor() or platform.machine()})
+    print(f"10 steps: {by[(10, False)] * 1000:.0f} ms plain, {by[(10, True)] * 1000:.0f} ms guided "
+          f"(target 250 ms); 50/10 steps ratio {ratios['50_over_10_steps']:.2f} (same run) -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
