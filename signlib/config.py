@@ -48,7 +48,7 @@ PROFILES: dict[str, Sizes] = {
     "smoke": Sizes(max_frames=512, max_clips=6, figure_examples=1, corpus_signers=4, corpus_sentences=3,
                    corpus_signs=60, fast_steps=20, ablation_steps=10, signspark_steps=20, text2gloss_steps=20),
     "default": Sizes(max_frames=512, max_clips=0, figure_examples=2, corpus_signers=10, corpus_sentences=30,
-                     corpus_signs=0, fast_steps=500, ablation_steps=150, signspark_steps=1200,
+                     corpus_signs=0, fast_steps=500, ablation_steps=300, signspark_steps=1200,
                      text2gloss_steps=700),
     "paper": Sizes(max_frames=1024, max_clips=0, figure_examples=4, corpus_signers=40, corpus_sentences=100,
                    corpus_signs=0, fast_steps=20000, ablation_steps=5000, signspark_steps=100000,
