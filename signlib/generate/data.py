@@ -64,14 +64,22 @@ def to_genclip(seq: Sequence, keyframes=None) -> GenClip:
     return GenClip(seq.id, seq.features, valid, keys, seq.text, seq.language)
 
 
+def clip_keyframes(seq: Sequence, keyframes: dict[str, list[int]] | None) -> np.ndarray:
+    """The keyframes a generator gets for ``seq``: mined ones from ``keyframes``, else the true ones.
+    A clip missing from ``keyframes`` is an error: the keyframes file belongs to another corpus."""
+    if keyframes is None:
+        return true_keyframes(seq)
+    if seq.id not in keyframes:
+        raise SignlibError(f"clip {seq.id!r} has no keyframes; rerun the `keyframes` stage for this corpus")
+    return np.asarray(keyframes[seq.id], np.int64)
+
+
 def prepare_clips(corpus: Corpus, split: str, keyframes: dict[str, list[int]] | None = None) -> list[GenClip]:
-    """Clips of one split with their keyframes (``None``: the true keyframes). A clip missing from
-    ``keyframes`` is an error: the keyframes file belongs to another corpus."""
+    """Clips of one split with their keyframes (``None``: the true keyframes); see :func:`clip_keyframes`."""
     out = []
     for info in corpus.select(split):
-        if keyframes is not None and info.id not in keyframes:
-            raise SignlibError(f"clip {info.id!r} has no keyframes; rerun the `keyframes` stage for this corpus")
-        out.append(to_genclip(corpus.load(info.id), None if keyframes is None else keyframes[info.id]))
+        seq = corpus.load(info.id)
+        out.append(to_genclip(seq, clip_keyframes(seq, keyframes)))
     if not out:
         raise SignlibError(f"{corpus.root}: no clips in split {split!r}")
     return out

@@ -12,9 +12,7 @@ import torch
 
 from signlib.config import Params, SignSparKStageConfig
 from signlib.data.corpus import Corpus
-from signlib.errors import SignlibError
-from signlib.generate.data import (feature_statistics, load_keyframes, make_loss, make_sampler, prepare_clips,
-                                   true_keyframes)
+from signlib.generate.data import feature_statistics, load_keyframes, make_loss, make_sampler, prepare_clips
 from signlib.generate.flow import FlowLossConfig, part_weights
 from signlib.generate.model import SignSparK, SignSparKConfig, save_signspark
 from signlib.generate.sampling import SamplerConfig
@@ -55,15 +53,6 @@ def training_keyframes(params: Params, keyframes_path: str | os.PathLike) -> dic
     if params.signspark.keyframe_source == "true":
         return None
     return load_keyframes(keyframes_path, params.keyframes.policy)
-
-
-def clip_keyframes(seq, keyframes: dict[str, list[int]] | None) -> np.ndarray:
-    """The keyframes a generator gets for ``seq``: mined ones from ``keyframes``, else the true ones."""
-    if keyframes is None:
-        return true_keyframes(seq)
-    if seq.id not in keyframes:
-        raise SignlibError(f"clip {seq.id!r} has no keyframes; rerun the `keyframes` stage for this corpus")
-    return np.asarray(keyframes[seq.id], np.int64)
 
 
 def train_signspark(params: Params, corpus: Corpus, keyframes: dict[str, list[int]] | None,
