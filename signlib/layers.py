@@ -5,7 +5,9 @@ runs through ``scaled_dot_product_attention`` and dropout is applied only to the
 branches, not to the ``(B, heads, T, T)`` attention weights. On a 2-core CPU, drawing that
 attention-dropout mask was half the training time of ``torch.nn.TransformerEncoderLayer``.
 :class:`DecoderBlock` is its sequence-to-sequence counterpart (causal self-attention plus
-cross-attention to an encoder's output), shared by text-to-gloss and back-translation.
+cross-attention to an encoder's output), shared by text-to-gloss and back-translation. Its
+:meth:`~DecoderBlock.step` decodes incrementally with a key/value cache (autoregressive inference
+without re-running the prefix); it gives what :meth:`~DecoderBlock.forward` gives.
 """
 
 from __future__ import annotations
@@ -121,6 +123,43 @@ class DecoderBlock(nn.Module):
         x = x + self.drop(self.cross_out(a.transpose(1, 2).reshape(B, T, d)))
         return x + self.drop(self.mlp(self.norm3(x)))
 
+    def start_cache(self, memory: torch.Tensor, memory_mask: torch.Tensor | None, length: int) -> dict:
+        """A cache for :meth:`step`: the memory's keys and values ``(B, heads, S, d_head)``, computed
+        once, and room for ``length`` positions of self-attention keys and values."""
+        B, S, d = memory.shape
+        h = self.heads
+        mk, mv = self.cross_kv(memory).view(B, S, 2, h, d // h).permute(2, 0, 3, 1, 4)
+        # Preallocated rather than grown with torch.cat, which would copy the whole prefix every step.
+        empty = memory.new_zeros(B, h, length, d // h)
+        return {"k": empty, "v": empty.clone(), "len": 0, "mk": mk, "mv": mv,
+                "bias": None if memory_mask is None else _key_padding_bias(memory_mask, memory.dtype)}
+
+    def step(self, x: torch.Tensor, cache: dict) -> torch.Tensor:
+        """``x (B, n, d)``, the next ``n`` positions after the ``cache["len"]`` already decoded →
+        ``(B, n, d)``, what :meth:`forward` gives at those positions. Writes the cache in place, so
+        it is for inference (no gradients through earlier steps)."""
+        B, n, d = x.shape
+        h, t = self.heads, cache["len"]
+        if t + n > cache["k"].shape[2]:
+            raise ValueError(f"DecoderBlock.step: {t} + {n} positions overflow a cache of {cache['k'].shape[2]}")
+        q, k, v = self.qkv(self.norm1(x)).view(B, n, 3, h, d // h).permute(2, 0, 3, 1, 4)
+        cache["k"][:, :, t:t + n], cache["v"][:, :, t:t + n] = k, v
+        cache["len"] = t + n
+        # New position t+i sees keys 0..t+i; a single new position sees every cached key.
+        causal = None if n == 1 else torch.ones(n, t + n, dtype=torch.bool, device=x.device).tril(t)
+        a = F.scaled_dot_product_attention(q, cache["k"][:, :, :t + n], cache["v"][:, :, :t + n], attn_mask=causal)
+        x = x + self.drop(self.self_out(a.transpose(1, 2).reshape(B, n, d)))
+        q = self.cross_q(self.norm2(x)).view(B, n, h, d // h).transpose(1, 2)
+        a = F.scaled_dot_product_attention(q, cache["mk"], cache["mv"], attn_mask=cache["bias"])
+        x = x + self.drop(self.cross_out(a.transpose(1, 2).reshape(B, n, d)))
+        return x + self.drop(self.mlp(self.norm3(x)))
+
+
+def select_cache(cache: list[dict], rows: torch.Tensor) -> list[dict]:
+    """The cache of :meth:`DecoderStack.start_cache` restricted to batch ``rows`` (e.g. the
+    sequences still being generated), so finished rows stop costing compute."""
+    return [{k: v if k == "len" or v is None else v[rows] for k, v in c.items()} for c in cache]
+
 
 class DecoderStack(nn.Module):
     """``layers`` :class:`DecoderBlock` s followed by a final LayerNorm.
@@ -136,4 +175,14 @@ class DecoderStack(nn.Module):
     def forward(self, x: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor | None = None) -> torch.Tensor:
         for block in self.blocks:
             x = block(x, memory, memory_mask)
+        return self.norm(x)
+
+    def start_cache(self, memory: torch.Tensor, memory_mask: torch.Tensor | None, length: int) -> list[dict]:
+        """One :meth:`DecoderBlock.start_cache` per block, for up to ``length`` positions."""
+        return [block.start_cache(memory, memory_mask, length) for block in self.blocks]
+
+    def step(self, x: torch.Tensor, cache: list[dict]) -> torch.Tensor:
+        """Incremental :meth:`forward`: ``x (B, n, d)`` next positions → ``(B, n, d)``."""
+        for block, c in zip(self.blocks, cache):
+            x = block.step(x, c)
         return self.norm(x)
