@@ -1,56 +1,41 @@
-"""Scoring generated sequences against the truth: DTW-JPE rows per clip and system.
+"""Scoring generated sequences against the truth: one row of DTW metrics per clip and system.
 
-Systems are functions ``system(sequences, keyframes) -> generated sequences`` evaluated in
-batches, so a generator samples many clips per network call.
+Systems (:mod:`signlib.evaluate.systems`) are run in batches by :func:`run_systems`, so a generator
+samples many clips per network call; :func:`score_outputs` then scores every output against its
+truth, and :func:`summarize_rows` averages the rows per language and system (mean and std over
+clips). :func:`evaluate_systems` does both.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import multiprocessing
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
 from signlib.data.positions import sequence_positions
 from signlib.data.sequence import Sequence
+from signlib.errors import SignlibError
 from signlib.evaluate.dtw import dtw_jpe, dtw_pa_jpe
-from signlib.generate.model import SignSparK
-from signlib.generate.modes import Keyframes, Request, generate_batch
-from signlib.generate.sampling import SamplerConfig
-from signlib.pose.rotation import slerp_keyframes
-
-#: ``system(sequences, keyframes per sequence) -> generated sequences`` (same order).
-System = Callable[[list[Sequence], list[np.ndarray]], list[Sequence]]
+from signlib.evaluate.pose_metrics import mpjpe, pa_mpjpe
+from signlib.evaluate.systems import System
 
 
-def slerp_system(sequences: list[Sequence], keyframes: list[np.ndarray]) -> list[Sequence]:
-    """SLERP (rotations) or linear (positions) interpolation between the keyframes; frames
-    before the first and after the last keyframe hold them."""
-    return [seq.replace(features=slerp_keyframes(torch.from_numpy(seq.features), keys, seq.layout).numpy())
-            for seq, keys in zip(sequences, keyframes)]
-
-
-def kf2p_system(model: SignSparK, sampler: SamplerConfig = SamplerConfig(), with_text: bool = True,
-                seed: int = 0) -> System:
-    """SignSparK keyframe-to-pose (with the clip's text unless ``with_text`` is False)."""
-
-    def run(sequences, keyframes):
-        requests = [Request(s.language, s.text if with_text else None, Keyframes.from_sequence(s, k), seed=seed + i)
-                    for i, (s, k) in enumerate(zip(sequences, keyframes))]
-        return generate_batch(model, requests, sampler)
-
-    return run
-
-
-def score(pred: Sequence, truth: Sequence, procrustes: bool = True) -> dict[str, float]:
-    """DTW-JPE (and DTW-PA-JPE) of ``pred`` against ``truth``: body and wrist-relative hands,
-    accumulated path cost (``*_total``, metres) and per-step mean (``*_mean``)."""
+def score(pred: Sequence, truth: Sequence, procrustes: bool = True, equal_length: bool = False) -> dict[str, float]:
+    """DTW-JPE (and, with ``procrustes``, DTW-PA-JPE as ``pa_*``) of ``pred`` against ``truth``:
+    body and wrist-relative hands, accumulated path cost (``*_total``, metres) and per-step mean
+    (``*_mean``, metres). With ``equal_length`` (keyframe-to-pose keeps the truth's length) also
+    MPJPE and PA-MPJPE per part (``mpjpe_*``, ``pa_mpjpe_*``, metres)."""
     p, xyz = sequence_positions(pred)
     t, _ = sequence_positions(truth)
     row = dtw_jpe(p, t, xyz)
     if procrustes:
         row.update({f"pa_{k}": v for k, v in dtw_pa_jpe(p, t, xyz).items()})
+    if equal_length:
+        if len(p) != len(t):
+            raise SignlibError(f"{truth.id}: MPJPE needs equal lengths, got {len(p)} generated vs {len(t)} true frames")
+        row.update({f"mpjpe_{k}": v for k, v in mpjpe(p, t, xyz).items()})
+        row.update({f"pa_mpjpe_{k}": v for k, v in pa_mpjpe(p, t, xyz).items()})
     return row
 
 
@@ -59,39 +44,83 @@ def crop(seq: Sequence, start: int, stop: int) -> Sequence:
     return seq.replace(features=seq.features[start:stop], valid=seq.valid_or_all()[start:stop], segments=(), bio=None)
 
 
-def evaluate_systems(systems: dict[str, System], sequences: list[Sequence], keyframes: list[np.ndarray],
-                     batch_size: int = 16, procrustes: bool = False, inner: bool = True,
-                     progress: bool = True) -> list[dict]:
-    """Per-clip score rows (``id``, ``language``, ``system`` + :func:`score` columns) of every system.
+def run_systems(systems: dict[str, System], truths: list[Sequence], keyframes: list[np.ndarray],
+                batch_size: int = 16, progress: bool = True) -> dict[str, list[Sequence]]:
+    """``{system name: generated sequences}``, one per truth, each system run in batches."""
+    if len(truths) != len(keyframes):
+        raise SignlibError(f"run_systems: {len(truths)} sequences but {len(keyframes)} keyframe lists")
+    outputs = {}
+    for name, system in systems.items():
+        out: list[Sequence] = []
+        for start in tqdm(range(0, len(truths), batch_size), desc=name, disable=not progress, leave=False):
+            batch = system(truths[start:start + batch_size], keyframes[start:start + batch_size])
+            if len(batch) != len(truths[start:start + batch_size]):
+                raise SignlibError(f"system {name!r} returned {len(batch)} sequences for a batch of "
+                                   f"{len(truths[start:start + batch_size])}")
+            out.extend(batch)
+        outputs[name] = out
+    return outputs
 
-    With ``inner``, the same scores restricted to the keyframed span (first to last keyframe) are
+
+def _score_task(task) -> dict:
+    name, truth, pred, k, procrustes, inner, equal_length = task
+    row = {"id": truth.id, "language": truth.language, "system": name, **score(pred, truth, procrustes, equal_length)}
+    if inner and len(k):
+        a, b = int(np.min(k)), int(np.max(k)) + 1
+        row.update({f"inner_{key}": v for key, v in score(crop(pred, a, b), crop(truth, a, b), False).items()})
+    return row
+
+
+def score_outputs(outputs: dict[str, list[Sequence]], truths: list[Sequence], keyframes: list[np.ndarray],
+                  procrustes: bool = False, inner: bool = False, equal_length: bool = False,
+                  progress: bool = True, workers: int = 1) -> list[dict]:
+    """Per-clip score rows (``id``, ``language``, ``system`` + :func:`score` columns), in the order
+    of ``outputs`` and then of ``truths``.
+
+    With ``inner``, the same DTW-JPE restricted to the keyframed span (first to last keyframe) is
     added as ``inner_*`` columns. Outside that span a keyframe method has to invent the approach
     from and the return to rest, which interpolation cannot do, so the whole-clip score alone
     would credit a generator for the ends of the clip.
+
+    ``workers`` > 1 scores in that many worker processes (DTW is numpy on one core, and the
+    all-pairs Procrustes of DTW-PA-JPE dominates evaluation time); the rows are the same.
     """
-    rows = []
-    for name, system in systems.items():
-        for start in tqdm(range(0, len(sequences), batch_size), desc=name, disable=not progress, leave=False):
-            seqs, keys = sequences[start:start + batch_size], keyframes[start:start + batch_size]
-            for truth, pred, k in zip(seqs, system(seqs, keys), keys):
-                row = {"id": truth.id, "language": truth.language, "system": name, **score(pred, truth, procrustes)}
-                if inner and len(k):
-                    a, b = int(np.min(k)), int(np.max(k)) + 1
-                    row.update({f"inner_{key}": v for key, v in score(crop(pred, a, b), crop(truth, a, b), False).items()})
-                rows.append(row)
-    return rows
+    for name, generated in outputs.items():
+        if len(generated) != len(truths) or len(keyframes) != len(truths):
+            raise SignlibError(f"score_outputs: system {name!r} has {len(generated)} outputs for {len(truths)} "
+                               f"truths and {len(keyframes)} keyframe lists")
+    tasks = [(name, truth, pred, k, procrustes, inner, equal_length)
+             for name, generated in outputs.items() for truth, pred, k in zip(truths, generated, keyframes)]
+    bar = dict(total=len(tasks), desc="score", disable=not progress, leave=False)
+    if workers <= 1 or len(tasks) < 2 * workers:
+        return [_score_task(t) for t in tqdm(tasks, **bar)]
+    # spawn, not fork: a child forked after torch started its OpenMP thread pool deadlocks in its
+    # first parallel region (forward kinematics runs torch ops), as seen in the notebook kernel.
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        return list(tqdm(pool.imap(_score_task, tasks, chunksize=8), **bar))
+
+
+def evaluate_systems(systems: dict[str, System], truths: list[Sequence], keyframes: list[np.ndarray],
+                     batch_size: int = 16, procrustes: bool = False, inner: bool = True,
+                     progress: bool = True) -> list[dict]:
+    """:func:`run_systems` then :func:`score_outputs`: the score rows of every system."""
+    outputs = run_systems(systems, truths, keyframes, batch_size, progress)
+    return score_outputs(outputs, truths, keyframes, procrustes, inner, progress=progress)
 
 
 def summarize_rows(rows: list[dict], keys=("body_mean", "hand_mean", "inner_body_mean", "inner_hand_mean",
-                                           "body_total", "hand_total")) -> list[dict]:
-    """Per language (and ``all``) × system: mean and std of the score columns."""
+                                           "body_total", "hand_total"), by_language: bool = True) -> list[dict]:
+    """Per language (and ``all``) × system: ``clips`` and the mean and std (``<key>_std``) over
+    clips of each score column; NaN scores (e.g. MPJPE of a clip without shared joints) are left out."""
+    langs = (sorted({r["language"] for r in rows}) if by_language else []) + ["all"]
     out = []
-    for lang in sorted({r["language"] for r in rows}) + ["all"]:
+    for lang in langs:
         for system in dict.fromkeys(r["system"] for r in rows):
             sel = [r for r in rows if r["system"] == system and (lang == "all" or r["language"] == lang)]
             row = {"language": lang, "system": system, "clips": len(sel)}
             for key in keys:
-                vals = np.array([r[key] for r in sel if key in r])
+                vals = np.array([r[key] for r in sel if key in r], np.float64)
+                vals = vals[np.isfinite(vals)]
                 if len(vals):
                     row[key], row[f"{key}_std"] = float(vals.mean()), float(vals.std())
             out.append(row)

@@ -12,7 +12,8 @@ import torch
 
 from signlib.config import Params, SignSparKStageConfig
 from signlib.data.corpus import Corpus
-from signlib.generate.data import feature_statistics, load_keyframes, make_loss, make_sampler, prepare_clips
+from signlib.generate.data import (GenClip, feature_statistics, load_keyframes, make_loss, make_sampler,
+                                   prepare_clips)
 from signlib.generate.flow import FlowLossConfig, part_weights
 from signlib.generate.model import SignSparK, SignSparKConfig, save_signspark
 from signlib.generate.sampling import SamplerConfig
@@ -63,18 +64,27 @@ def train_signspark(params: Params, corpus: Corpus, keyframes: dict[str, list[in
     Writes ``out_dir/{last.pt, final.pt, config.json, metrics_rows.json, signspark.json}``; a
     killed run resumes from ``last.pt`` with the same final weights.
     """
-    cfg, base = params.signspark, params.base
     steps = params.sizes.signspark_steps if steps is None else steps
     clips = prepare_clips(corpus, "train", keyframes)
-    config = model_config(cfg, corpus.layout, params.sizes.max_frames, corpus.fps)
+    extra = {"keyframe_source": params.signspark.keyframe_source, "policy": params.keyframes.policy}
+    return fit_signspark(params, clips, corpus.layout, corpus.fps, out_dir, steps, progress, extra,
+                         eval_fn=eval_fn, eval_every=eval_every)
+
+
+def fit_signspark(params: Params, clips: list[GenClip], layout: str, fps: float, out_dir: str | os.PathLike,
+                  steps: int, progress: bool = True, extra: dict | None = None, eval_fn=None,
+                  eval_every: int = 0) -> tuple[SignSparK, TrainResult]:
+    """Train a SignSparK of the ``signspark`` section's architecture on any clips (of any layout,
+    e.g. the real ``xyz`` sentences); see :func:`train_signspark`."""
+    cfg, base = params.signspark, params.base
+    config = model_config(cfg, layout, params.sizes.max_frames, fps)
     torch.manual_seed(base.seed)  # the initial weights, like every later step, follow the seed
     model = SignSparK(config)
     mean, std = feature_statistics(clips)
     model.set_statistics(torch.from_numpy(mean), torch.from_numpy(std))
-    save_signspark(out_dir, config, {"keyframe_source": cfg.keyframe_source, "policy": params.keyframes.policy,
-                                     "train_clips": len(clips)})
+    save_signspark(out_dir, config, {**(extra or {}), "train_clips": len(clips)})
     sampler = make_sampler(clips, cfg.batch_size, cfg.text_drop, cfg.key_drop)
-    loss_fn = make_loss(part_weights(corpus.layout), loss_config(cfg), cfg.length_weight)
+    loss_fn = make_loss(part_weights(layout), loss_config(cfg), cfg.length_weight)
     info = {"class": "SignSparK", "parameters": sum(p.numel() for p in model.parameters()),
             "config": config.to_dict()}
     result = train(model, loss_fn, sampler, train_config(cfg, steps, base.seed, base.device), Path(out_dir),
