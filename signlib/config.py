@@ -38,6 +38,9 @@ class Sizes:
     ablation_steps: int         # training steps (half-size batches) of each variant in the Fig 4a ablation
     signspark_steps: int        # training steps of the SignSparK generator
     text2gloss_steps: int       # training steps of the text-to-gloss transformer (retrieval T2P)
+    backtranslation_steps: int  # training steps of the pose-to-text model that scores B-T BLEU
+    regression_steps: int       # training steps of the regression text-to-pose baseline
+    realdata_steps: int         # training steps of the SignSparK trained on the 16 real DGS sentences
 
 
 # Generated corpus at each profile (4 languages, 25 fps, sentences of 3-8 signs, ~7 s each):
@@ -46,13 +49,14 @@ class Sizes:
 #   paper   40 signers × 100 sentences = 16000 sentences, every concept
 PROFILES: dict[str, Sizes] = {
     "smoke": Sizes(max_frames=512, max_clips=6, figure_examples=1, corpus_signers=4, corpus_sentences=3,
-                   corpus_signs=60, fast_steps=20, ablation_steps=10, signspark_steps=20, text2gloss_steps=20),
+                   corpus_signs=60, fast_steps=20, ablation_steps=10, signspark_steps=20, text2gloss_steps=20,
+                   backtranslation_steps=20, regression_steps=20, realdata_steps=10),
     "default": Sizes(max_frames=512, max_clips=0, figure_examples=2, corpus_signers=10, corpus_sentences=30,
                      corpus_signs=0, fast_steps=500, ablation_steps=300, signspark_steps=1200,
-                     text2gloss_steps=700),
+                     text2gloss_steps=700, backtranslation_steps=600, regression_steps=200, realdata_steps=300),
     "paper": Sizes(max_frames=1024, max_clips=0, figure_examples=4, corpus_signers=40, corpus_sentences=100,
                    corpus_signs=0, fast_steps=20000, ablation_steps=5000, signspark_steps=100000,
-                   text2gloss_steps=20000),
+                   text2gloss_steps=20000, backtranslation_steps=30000, regression_steps=30000, realdata_steps=2000),
 }
 
 
@@ -164,9 +168,36 @@ class SignSparKStageConfig:
                 raise SignlibError(f"params: signspark.{key}: must be in [0, 1)")
 
 
+@dataclass(frozen=True)
+class EvaluateStageConfig:
+    batch_size: int              # test sequences per generator call
+    workers: int                 # processes that score DTW metrics in parallel (numpy, one core each)
+    bt_d_model: int              # back-translation (pose → text) transformer width
+    bt_layers: int               # its encoder layers and decoder layers (each)
+    bt_downsample: int           # frames per encoder position (strided Conv1d front end)
+    bt_lr: float                 # peak learning rate; linear warmup (5% of steps), cosine decay
+    regression_d_model: int      # regression text-to-pose baseline width
+    regression_layers: int       # its decoder layers
+    regression_noise: float      # std of the Gaussian noise on its teacher-forced input frames (normalised units)
+    regression_lr: float
+    speed_bins: int              # normalised-time bins of the regression-to-the-mean figure
+    realdata: bool               # run the real-data check when ../shared/realdata exists
+
+    def __post_init__(self):
+        for key in ("batch_size", "workers", "bt_d_model", "bt_layers", "bt_downsample", "regression_d_model",
+                    "regression_layers"):
+            if getattr(self, key) < 1:
+                raise SignlibError(f"params: evaluate.{key}: must be >= 1, got {getattr(self, key)}")
+        if self.speed_bins < 2:
+            raise SignlibError(f"params: evaluate.speed_bins: must be >= 2, got {self.speed_bins}")
+        if self.regression_noise < 0:
+            raise SignlibError(f"params: evaluate.regression_noise: must be >= 0, got {self.regression_noise}")
+
+
 #: section name → dataclass. Later stages add their sections here.
 SECTIONS: dict[str, type] = {"base": BaseConfig, "corpus": CorpusConfig, "fast": FastStageConfig,
-                             "keyframes": KeyframesStageConfig, "signspark": SignSparKStageConfig}
+                             "keyframes": KeyframesStageConfig, "signspark": SignSparKStageConfig,
+                             "evaluate": EvaluateStageConfig}
 
 
 def _check_type(section: str, key: str, value, annotation) -> object:
@@ -231,6 +262,7 @@ class Params:
     fast: FastStageConfig
     keyframes: KeyframesStageConfig
     signspark: SignSparKStageConfig
+    evaluate: EvaluateStageConfig
 
     @property
     def sizes(self) -> Sizes:

@@ -17,6 +17,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+REALDATA = REPO.parent / "shared" / "realdata"
 
 
 def _run(args, cwd, env):
@@ -43,6 +44,8 @@ def smoke_repo(tmp_path_factory):
     (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
            "DVC_NO_UPDATE_CHECK": "1"}
+    if REALDATA.is_dir():  # the copy lives elsewhere, so point its stages at the shared real samples
+        env["SIGNLIB_REALDATA"] = str(REALDATA)
     _run(["git", "init", "-q"], dst, env)
     _run([BIN / "dvc", "pull", "-q", "data.dvc"], dst, env)
     log = _run([BIN / "dvc", "repro"], dst, env)
@@ -106,6 +109,33 @@ def test_signspark_stage_writes_the_generator_text2gloss_curves_and_examples(smo
 
 
 @pytest.mark.slow
+def test_evaluate_stage_writes_tables_1b_2_3_claims_figure_and_metrics(smoke_repo):
+    dst, _, _ = smoke_repo
+    tables = dst / "results/evaluate/tables"
+    for stem in ("table1b_stitching", "table2_t2p", "table3_kf2p", "claims", "backtranslation_upper_bound"):
+        assert all((tables / f"{stem}.{ext}").exists() for ext in ("md", "csv", "tex")), stem
+    table2 = (tables / "table2_t2p.md").read_text()
+    assert "DTW-PA-JPE body (cm/step)" in table2 and "(m, path total)" in table2 and "±" in table2
+    for system in ("Regression (PT-like)", "SignSparK T2P (no keyframes)", "SignSparK SR-T2P (retrieved keyframes)"):
+        assert system in table2
+    assert all(lang in table2 for lang in ("| ASL |", "| BSL |", "| DGS |", "| CSL |", "| all |"))
+    table3 = (tables / "table3_kf2p.md").read_text()
+    assert "BLEU drop (%)" in table3 and "| GT |" in table3 and "| SLERP |" in table3
+    claims = (tables / "claims.md").read_text()
+    assert claims.count("| yes |") + claims.count("| no |") == 5
+    metrics = json.loads((dst / "results/evaluate/metrics.json").read_text())
+    assert metrics["table3_gt_body_mean"] == 0 and metrics["table3_slerp_body_mean"] > 0
+    assert metrics["table2_regression_body_mean"] > 0 and 0 <= metrics["bt_bleu4_ground_truth"] <= 100
+    assert (dst / "results/evaluate/figures/regression_to_mean.png").exists()
+    assert (dst / "models/evaluate/backtranslation/final.pt").exists()
+    assert (dst / "models/evaluate/regression/final.pt").exists()
+    if not REALDATA.is_dir():  # (with it, a smoke-trained FAST may find no sign in the real sentences)
+        assert not (tables / "realdata_dgs.md").exists()
+    executed = json.loads((dst / "results/evaluate/05_evaluate.ipynb").read_text())
+    assert not [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+@pytest.mark.slow
 def test_second_repro_finds_nothing_to_do_and_dag_lists_the_stage(smoke_repo):
     dst, env, _ = smoke_repo
     status = _run([BIN / "dvc", "status"], dst, env)
@@ -113,4 +143,4 @@ def test_second_repro_finds_nothing_to_do_and_dag_lists_the_stage(smoke_repo):
     again = _run([BIN / "dvc", "repro"], dst, env)
     assert "didn't change" in again or "up to date" in again, again
     dag = _run([BIN / "dvc", "dag"], dst, env)
-    assert all(stage in dag for stage in ("corpus", "fast", "keyframes", "signspark"))
+    assert all(stage in dag for stage in ("corpus", "fast", "keyframes", "signspark", "evaluate"))
