@@ -11,7 +11,6 @@ feature statistics included) and ``backtranslation.json`` (config and vocabulari
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 
@@ -19,12 +18,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from signlib.checkpoint import load_weights, read_card, save_model
 from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError, file_error
 from signlib.evaluate.pose2text import BackTranslationConfig, PoseToText, pose_statistics
 from signlib.evaluate.textvocab import TextVocab
 from signlib.generate.text2gloss import GlossVocab
-from signlib.io import atomic_path, write_json
 from signlib.train import TrainConfig, TrainResult, train
 
 __all__ = ["BackTranslationConfig", "PoseToText", "back_translate", "load_backtranslation", "make_loss",
@@ -32,7 +31,6 @@ __all__ = ["BackTranslationConfig", "PoseToText", "back_translate", "load_backtr
 
 FORMAT = "signlib.backtranslation/1"
 CARD = "backtranslation.json"
-WEIGHTS = "final.pt"  # the name signlib.train.train gives its final weights
 
 
 def resample_time(features: np.ndarray, length: int) -> np.ndarray:
@@ -231,9 +229,7 @@ def save_backtranslation(folder: str | os.PathLike, model: PoseToText) -> None:
     """Write ``final.pt`` (the model's current weights and feature statistics: this replaces the
     one :func:`train` wrote, so load EMA weights into ``model`` first if you want those) and
     ``backtranslation.json``."""
-    with atomic_path(Path(folder) / WEIGHTS) as tmp:
-        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
-    write_json(Path(folder) / CARD, {"format": FORMAT, "config": dataclasses.asdict(model.config),
+    save_model(folder, model, CARD, {"format": FORMAT, "config": dataclasses.asdict(model.config),
                                      "vocab": model.vocab.to_dict(),
                                      "glosses": None if model.glosses is None else model.glosses.to_dict()})
 
@@ -241,24 +237,10 @@ def save_backtranslation(folder: str | os.PathLike, model: PoseToText) -> None:
 def load_backtranslation(folder: str | os.PathLike) -> PoseToText:
     """The model (eval mode) from a folder written by :func:`save_backtranslation`; its config
     is ``model.config``, its vocabulary ``model.vocab`` (and ``model.glosses`` with CTC)."""
-    card_path, weights_path = Path(folder) / CARD, Path(folder) / WEIGHTS
+    card = read_card(folder, CARD, FORMAT, "back-translation")
     try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise file_error(card_path, "not found: not a back-translation model folder") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise file_error(card_path, f"not valid JSON ({type(err).__name__})") from None
-    try:
-        if not isinstance(card, dict) or card.get("format") != FORMAT:
-            raise SignlibError(f"not a {FORMAT} card")
         glosses = None if card.get("glosses") is None else GlossVocab.from_dict(card["glosses"])
         model = PoseToText(BackTranslationConfig(**card["config"]), TextVocab.from_dict(card.get("vocab")), glosses)
     except (SignlibError, TypeError, KeyError) as err:  # TypeError: unknown or missing config keys
-        raise file_error(card_path, f"bad card ({err})") from None
-    try:
-        model.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
-    except FileNotFoundError:
-        raise file_error(weights_path, "weights not found") from None
-    except Exception as err:  # truncated zip, foreign pickle, shape mismatch: all the same to the user
-        raise file_error(weights_path, f"cannot load weights ({type(err).__name__})") from None
-    return model.eval()
+        raise file_error(Path(folder) / CARD, f"bad card ({err})") from None
+    return load_weights(model, folder)

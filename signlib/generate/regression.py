@@ -23,7 +23,6 @@ the model folder (``regression.json`` + ``final.pt``).
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -34,17 +33,16 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from signlib.checkpoint import load_weights, read_card, save_model
 from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError, file_error
 from signlib.generate.text import TextEncoderConfig, build_text_encoder
 from signlib.generate.tokens import check_language
-from signlib.io import atomic_path, write_json
 from signlib.layers import DecoderStack, select_cache, sinusoid
 from signlib.pose.layout import get_layout
 
 FORMAT = "signlib.regression/1"
 CARD = "regression.json"
-WEIGHTS = "final.pt"  # the name signlib.train.train gives its final weights
 
 
 @dataclass(frozen=True)
@@ -258,30 +256,16 @@ def save_regression(folder: str | os.PathLike, model: ProgressiveTransformer) ->
     """Write ``final.pt`` (the model's current weights and statistics; this replaces the one
     :func:`signlib.train.train` wrote, so load EMA weights into ``model`` first if you want those)
     and ``regression.json`` (format and config)."""
-    with atomic_path(Path(folder) / WEIGHTS) as tmp:
-        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
-    write_json(Path(folder) / CARD, {"format": FORMAT, "config": model.config.to_dict()})
+    save_model(folder, model, CARD, {"format": FORMAT, "config": model.config.to_dict()})
 
 
 def load_regression(folder: str | os.PathLike) -> ProgressiveTransformer:
     """The model in eval mode (on the CPU) from a folder written by :func:`save_regression`."""
-    card_path, weights_path = Path(folder) / CARD, Path(folder) / WEIGHTS
+    card = read_card(folder, CARD, FORMAT, "regression")
     try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise file_error(card_path, "not found: not a regression model folder") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise file_error(card_path, f"not valid JSON ({type(err).__name__})") from None
-    try:
-        if not isinstance(card, dict) or card.get("format") != FORMAT or not isinstance(card.get("config"), dict):
+        if not isinstance(card.get("config"), dict):
             raise SignlibError(f"not a {FORMAT} card")
         model = ProgressiveTransformer(RegressionConfig.from_dict(card["config"]))
     except SignlibError as err:
-        raise file_error(card_path, f"bad card ({err})") from None
-    try:
-        model.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
-    except FileNotFoundError:
-        raise file_error(weights_path, "weights not found") from None
-    except Exception as err:  # truncated zip, foreign pickle, shape mismatch: all the same to the user
-        raise file_error(weights_path, f"cannot load regression weights ({type(err).__name__})") from None
-    return model.eval()
+        raise file_error(Path(folder) / CARD, f"bad card ({err})") from None
+    return load_weights(model, folder)

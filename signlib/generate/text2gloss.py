@@ -11,7 +11,6 @@ translation, not tagging. :func:`make_sampler` and :func:`make_loss` feed :func:
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -22,14 +21,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from signlib.checkpoint import load_weights, read_card, save_model
 from signlib.errors import SignlibError, file_error
 from signlib.generate import tokens
-from signlib.io import atomic_path, write_json
 from signlib.layers import DecoderStack, TransformerStack, sinusoid
 
 FORMAT = "signlib.text2gloss/1"
 CARD = "text2gloss.json"
-WEIGHTS = "final.pt"  # the name signlib.train.train gives its final weights
 
 
 class GlossVocab:
@@ -311,32 +309,16 @@ def save_text2gloss(folder: str | os.PathLike, model: Text2Gloss, vocab: GlossVo
     config = model.config if config is None else config
     if config != model.config or len(vocab) != model.vocab_size:
         raise SignlibError("save_text2gloss: config or vocab size differ from the model's")
-    with atomic_path(Path(folder) / WEIGHTS) as tmp:
-        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
-    write_json(Path(folder) / CARD, {"format": FORMAT, "config": dataclasses.asdict(config), "vocab": vocab.to_dict()})
+    save_model(folder, model, CARD, {"format": FORMAT, "config": dataclasses.asdict(config), "vocab": vocab.to_dict()})
 
 
 def load_text2gloss(folder: str | os.PathLike) -> tuple[Text2Gloss, GlossVocab]:
     """``(model in eval mode, vocab)`` from a folder written by :func:`save_text2gloss` (or by
     :func:`train` plus ``text2gloss.json``); ``model.config`` is its config."""
-    card_path, weights_path = Path(folder) / CARD, Path(folder) / WEIGHTS
+    card = read_card(folder, CARD, FORMAT, "text-to-gloss")
     try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise file_error(card_path, "not found: not a text-to-gloss model folder") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise file_error(card_path, f"not valid JSON ({type(err).__name__})") from None
-    try:
-        if not isinstance(card, dict) or card.get("format") != FORMAT:
-            raise SignlibError(f"not a {FORMAT} card")
         vocab = GlossVocab.from_dict(card.get("vocab"))
         model = Text2Gloss(Text2GlossConfig(**card["config"]), vocab)
     except (SignlibError, TypeError, KeyError) as err:  # TypeError: unknown or missing config keys
-        raise file_error(card_path, f"bad card ({err})") from None
-    try:
-        model.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
-    except FileNotFoundError:
-        raise file_error(weights_path, "weights not found") from None
-    except Exception as err:  # truncated zip, foreign pickle, shape mismatch: all the same to the user
-        raise file_error(weights_path, f"cannot load weights ({type(err).__name__})") from None
-    return model.eval(), vocab
+        raise file_error(Path(folder) / CARD, f"bad card ({err})") from None
+    return load_weights(model, folder), vocab

@@ -216,7 +216,7 @@ def test_bad_input_gives_clear_errors(tmp_path):
         load_regression(tmp_path / "none")
     save_regression(tmp_path / "m", model)
     (tmp_path / "m" / "final.pt").write_bytes(b"not a zip file")
-    with pytest.raises(SignlibError, match="final.pt: cannot load regression weights"):
+    with pytest.raises(SignlibError, match="final.pt: cannot load weights"):
         load_regression(tmp_path / "m")
     (tmp_path / "m" / "final.pt").unlink()
     with pytest.raises(SignlibError, match="final.pt: weights not found"):
