@@ -186,3 +186,28 @@ class DecoderStack(nn.Module):
         for block, c in zip(self.blocks, cache):
             x = block.step(x, c)
         return self.norm(x)
+
+
+class Standardised:
+    """Mixin for an ``nn.Module`` that works in standardised feature units.
+
+    ``init_statistics(D)`` registers ``mean`` and ``std`` ``(D,)`` buffers (saved with the weights,
+    so a checkpoint is self-contained); :meth:`set_statistics` fills them from the training
+    features, with ``std`` floored at 1e-3 so channels that barely move (locked finger joints)
+    do not blow up.
+    """
+
+    def init_statistics(self, dim: int) -> None:
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("std", torch.ones(dim))
+
+    def set_statistics(self, mean, std) -> None:
+        """Per-channel mean and std ``(D,)`` of the training features."""
+        self.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        self.std.copy_(torch.as_tensor(std, dtype=torch.float32).clamp_min(1e-3))
+
+    def normalise(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+    def denormalise(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.std + self.mean

@@ -23,6 +23,7 @@ from signlib.generate.flow import interpolate_keyframes
 from signlib.generate.text import TextEncoderConfig, TextEncoding, build_text_encoder
 from signlib.generate.unet import UNet1D, UNetConfig, time_embedding
 from signlib.io import write_json
+from signlib.layers import Standardised
 from signlib.pose.layout import get_layout
 
 MODEL_FORMAT = "signlib.signspark/1"
@@ -58,7 +59,7 @@ class SignSparKConfig:
             raise SignlibError(f"not a SignSparK config ({type(err).__name__}: {err})") from None
 
 
-class SignSparK(nn.Module):
+class SignSparK(Standardised, nn.Module):
     """``forward(control (B,T,D), t (B,), key_mask (B,T), length_mask (B,T), texts, languages)
     -> {"v": (B,T,D) velocity, "log_length": (B,)}``; ``texts`` entries may be None (dropped)."""
 
@@ -72,20 +73,7 @@ class SignSparK(nn.Module):
         self.text_proj = nn.Linear(d_text, d_cond)
         self.unet = UNet1D(self.dim, d_text, config.unet, extra=self.dim if config.keyframe_track else 0)
         self.length_head = nn.Sequential(nn.Linear(d_text, d_text), nn.SiLU(), nn.Linear(d_text, 1))
-        self.register_buffer("mean", torch.zeros(self.dim))
-        self.register_buffer("std", torch.ones(self.dim))
-
-    def set_statistics(self, mean: torch.Tensor, std: torch.Tensor) -> None:
-        """Per-channel statistics of the training features (``std`` is floored to avoid blow-ups
-        on channels that barely move, e.g. locked finger joints)."""
-        self.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-        self.std.copy_(torch.as_tensor(std, dtype=torch.float32).clamp_min(1e-3))
-
-    def normalise(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / self.std
-
-    def denormalise(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.std + self.mean
+        self.init_statistics(self.dim)  # mean/std of the training features: set_statistics
 
     def encode_text(self, texts, languages) -> TextEncoding:
         return self.text(list(texts), list(languages))

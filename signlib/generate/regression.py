@@ -38,7 +38,7 @@ from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError, file_error
 from signlib.generate.text import TextEncoderConfig, build_text_encoder
 from signlib.generate.tokens import check_language
-from signlib.layers import DecoderStack, select_cache, sinusoid
+from signlib.layers import DecoderStack, Standardised, select_cache, sinusoid
 from signlib.pose.layout import get_layout
 
 FORMAT = "signlib.regression/1"
@@ -95,7 +95,7 @@ class RegressionConfig:
             raise SignlibError(f"not a regression config ({err})") from None
 
 
-class ProgressiveTransformer(nn.Module):
+class ProgressiveTransformer(Standardised, nn.Module):
     """Text encoder + causal decoder over ``[frame ⊕ counter]``, in normalised feature units.
 
     ``forward(frames_in (B, T, D), counter_in (B, T), texts, languages) -> (frames (B, T, D),
@@ -116,20 +116,7 @@ class ProgressiveTransformer(nn.Module):
         with torch.no_grad():  # a first counter step of 1/100: sequences of about 100 frames
             self.head.bias[-1] = math.log(math.expm1(0.01))
         self.register_buffer("pe", sinusoid(c.max_frames, c.d_model), persistent=False)
-        # Statistics of the training frames travel with the weights, so a checkpoint is self-contained.
-        self.register_buffer("mean", torch.zeros(D))
-        self.register_buffer("std", torch.ones(D))
-
-    def set_statistics(self, mean, std) -> None:
-        """Per-channel mean and std ``(D,)`` of the training frames; std is floored (locked joints)."""
-        self.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-        self.std.copy_(torch.as_tensor(std, dtype=torch.float32).clamp_min(1e-3))
-
-    def normalise(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / self.std
-
-    def denormalise(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.std + self.mean
+        self.init_statistics(D)  # mean/std of the training frames: set_statistics
 
     def encode_text(self, texts, languages) -> tuple[torch.Tensor, torch.Tensor]:
         """``(memory (B, L, d_model), mask (B, L) bool)`` of ``B`` texts in their sign languages."""
