@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from signlib.data.realdata import realdata_dir
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-REALDATA = REPO.parent / "shared" / "realdata"
+# Where signlib finds the real samples ($SIGNLIB_REALDATA or ../shared/realdata); None when absent.
+REALDATA = realdata_dir()
 
 
 def _run(args, cwd, env):
@@ -44,7 +47,7 @@ def smoke_repo(tmp_path_factory):
     (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
            "DVC_NO_UPDATE_CHECK": "1"}
-    if REALDATA.is_dir():  # the copy lives elsewhere, so point its stages at the shared real samples
+    if REALDATA is not None:  # the copy lives elsewhere, so point its stages at the shared real samples
         env["SIGNLIB_REALDATA"] = str(REALDATA)
     _run(["git", "init", "-q"], dst, env)
     _run([BIN / "dvc", "pull", "-q", "data.dvc"], dst, env)
@@ -129,7 +132,7 @@ def test_evaluate_stage_writes_tables_1b_2_3_claims_figure_and_metrics(smoke_rep
     assert (dst / "results/evaluate/figures/regression_to_mean.png").exists()
     assert (dst / "models/evaluate/backtranslation/final.pt").exists()
     assert (dst / "models/evaluate/regression/final.pt").exists()
-    if not REALDATA.is_dir():  # (with it, a smoke-trained FAST may find no sign in the real sentences)
+    if REALDATA is None:  # (with it, a smoke-trained FAST may find no sign in the real sentences)
         assert not (tables / "realdata_dgs.md").exists()
     executed = json.loads((dst / "results/evaluate/05_evaluate.ipynb").read_text())
     assert not [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
