@@ -31,19 +31,19 @@ STEPS = (1, 2, 5, 10, 50)
 def _model(checkpoint: str):
     from signlib.config import load_params
     from signlib.generate.model import SignSparK, load_signspark
-    from signlib.generate.recipe import model_config
 
     if checkpoint:
         return load_signspark(checkpoint)
     params = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
     torch.manual_seed(0)
-    return SignSparK(model_config(params.signspark, "rot6d", params.sizes.max_frames, 25.0)).eval()
+    return SignSparK(params.signspark.model.for_data("rot6d", 25.0, params.sizes.max_frames)).eval()
 
 
 def measure(steps: int, guided: bool, frames: int, repeats: int, threads: int, checkpoint: str) -> dict:
     """Median seconds per sequence and peak memory of this process (run in a subprocess)."""
-    from signlib.generate.modes import Keyframes, Request, generate_batch
-    from signlib.generate.sampling import SamplerConfig
+    from signlib.generate.configs import SamplerConfig
+    from signlib.generate.modes import Request, generate_batch
+    from signlib.keyframes import Keyframes
 
     torch.set_num_threads(threads)
     model = _model(checkpoint)

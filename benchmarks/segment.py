@@ -20,7 +20,7 @@ import torch
 from signlib.io import write_json
 from signlib.segment.evaluation import frames_per_second, load_segmenter
 from signlib.segment.fast import FAST, BiLSTMTagger
-from signlib.segment.features import HAND_FEATURES
+from signlib.segment.configs import HAND_FEATURES
 from signlib.segment.training import SegClip
 
 

@@ -1,8 +1,15 @@
-"""``params.yaml`` → frozen dataclasses.
+"""``params.yaml`` → frozen dataclasses, one per section, each nesting its models' own configs.
 
-Every stage reads ``base`` and its own section. A key that is unknown, missing or of the wrong
-type is a one-line :class:`~signlib.errors.SignlibError` naming the section and the key, so a
-typo in ``params.yaml`` (or in ``dvc exp run -S``) fails before any work starts.
+Every stage reads ``base`` and its own section. A section is a dataclass whose fields are either
+plain values (stage settings) or the config dataclass of a model, defined once beside that model
+(``signspark.model`` is :class:`~signlib.generate.model.SignSparKConfig`, ``signspark.sampler`` is
+:class:`~signlib.generate.sampling.SamplerConfig`, every ``*.train`` is
+:class:`~signlib.train.OptimConfig`, ...). :func:`parse` builds them recursively. An unknown key, a
+missing key, a wrong type or an invalid value (an unknown policy, solver or encoder name, a
+non-positive size) is a one-line :class:`~signlib.errors.SignlibError` naming the key's full path,
+so a typo in ``params.yaml`` (or in ``dvc exp run -S``) fails before any work starts. Fields the
+data decides (a model's layout, frame rate, length limit; :func:`signlib.validate.from_data`) are
+not ``params.yaml`` keys: the stage sets them from the corpus.
 
 Sizes live in one place, :data:`PROFILES`, picked by ``base.profile``:
 
@@ -17,11 +24,17 @@ import dataclasses
 import os
 import typing
 from dataclasses import dataclass
-from pathlib import Path
 
-import yaml
-
-from signlib.errors import SignlibError, file_error
+from signlib import validate
+from signlib.backtranslation.configs import BackTranslationConfig
+from signlib.baselines.configs import RegressionConfig
+from signlib.errors import SignlibError
+from signlib.generate.configs import BatchConfig, FlowLossConfig, SamplerConfig, SignSparKConfig, Text2GlossConfig
+from signlib.io import read_yaml_mapping
+from signlib.keyframes import POLICIES
+from signlib.segment.configs import BiLSTMConfig, FASTConfig
+from signlib.segment.decode import DecodeConfig
+from signlib.train import OptimConfig
 
 
 @dataclass(frozen=True)
@@ -60,8 +73,12 @@ PROFILES: dict[str, Sizes] = {
 }
 
 
+
+
 @dataclass(frozen=True)
 class BaseConfig:
+    """``base``: what every stage reads."""
+
     seed: int          # one seed for every stage; the same seed gives the same numbers
     profile: str       # smoke | default | paper: picks :data:`PROFILES`
     device: str        # cpu | cuda | auto (cuda when available)
@@ -71,10 +88,9 @@ class BaseConfig:
     models_dir: str    # checkpoints: models/<stage>/
 
     def __post_init__(self):
-        if self.profile not in PROFILES:
-            raise SignlibError(f"params: base.profile: {self.profile!r} is not one of {', '.join(PROFILES)}")
-        if self.device not in ("cpu", "cuda", "auto"):
-            raise SignlibError(f"params: base.device: {self.device!r} is not one of cpu, cuda, auto")
+        validate.integers(self, ("seed",), low=0)
+        validate.choice(self, "profile", PROFILES)
+        validate.choice(self, "device", ("cpu", "cuda", "auto"))
 
     @property
     def sizes(self) -> Sizes:
@@ -83,174 +99,110 @@ class BaseConfig:
 
 @dataclass(frozen=True)
 class CorpusConfig:
-    layout: str                  # layout of the curated features: rot6d | rot6d_spine3 | xyz_mediapipe | ...
+    """``corpus``: curation and splits (the input's own layout is kept)."""
+
     fill_gap_frames: int         # interpolate runs of missing joints up to this many frames; longer stay masked
     val_signer_fraction: float   # share of signers held out for validation
     test_signer_fraction: float  # share of signers held out for testing (unseen signers)
 
     def __post_init__(self):
-        if self.fill_gap_frames < 0:
-            raise SignlibError("params: corpus.fill_gap_frames: must be >= 0")
-        for key in ("val_signer_fraction", "test_signer_fraction"):
-            if not 0.0 <= getattr(self, key) < 1.0:
-                raise SignlibError(f"params: corpus.{key}: must be in [0, 1)")
-        if self.val_signer_fraction + self.test_signer_fraction >= 1.0:
-            raise SignlibError("params: corpus: val and test signer fractions leave no training signers")
+        validate.integers(self, ("fill_gap_frames",), low=0)
+        validate.numbers(self, ("val_signer_fraction", "test_signer_fraction"), 0.0, 1.0, high_open=True)
+        validate.require(self, "test_signer_fraction", self.val_signer_fraction + self.test_signer_fraction < 1.0,
+                         "leaves no training signers (val + test fractions must be below 1)")
 
 
 @dataclass(frozen=True)
-class FastStageConfig:
-    d_model: int                 # FAST transformer width
-    layers: int                  # transformer layers
-    heads: int                   # attention heads
-    ff: int                      # feed-forward width
-    dropout: float
-    ctc_weight: float            # weight of the CTC loss next to the frame cross-entropy
+class FastConfig:
+    """``fast``: the segmenters of Table 1a and Fig 4a, their training windows and decoding."""
+
+    model: FASTConfig            # FAST (the ablation variants switch parts of it off)
+    bilstm: BiLSTMConfig         # the BiLSTM tagger baseline
+    train: OptimConfig           # both; the ablation variants train with half the batch
+    ctc_weight: float            # FAST's loss: frame cross-entropy + ctc_weight × CTC
     crop_frames: int             # training windows (frames); clips are cropped at random
     dictionary_share: float      # share of training windows drawn from isolated citation forms
-    batch_size: int
-    lr: float
-    weight_decay: float
-    b_threshold: float           # decoding: p(B) above this marks a sign onset
-    inside_threshold: float      # decoding: p(I) + p(B) above this is inside a sign
-    convention: str              # decoding: signspark (B inside a run does not split) | b_splits
-    min_segment_frames: int      # decoding: shorter predicted segments are dropped
+    decode: DecodeConfig         # probabilities → segments
     boundary_tolerance: int      # frames of slack for boundary F1
 
     def __post_init__(self):
-        if self.convention not in ("signspark", "b_splits"):
-            raise SignlibError(f"params: fast.convention: {self.convention!r} is not one of signspark, b_splits")
+        validate.numbers(self, ("ctc_weight",))
+        validate.integers(self, ("crop_frames",), low=8)
+        validate.numbers(self, ("dictionary_share",), 0.0, 1.0, high_open=True)
+        validate.integers(self, ("boundary_tolerance",), low=0)
 
 
 @dataclass(frozen=True)
-class KeyframesStageConfig:
-    policy: str                  # keyframe policy the generators train on: onset_mid_offset | random | masked_segments
+class KeyframesConfig:
+    """``keyframes``: which keyframes the generator trains on, and how agreement is counted."""
+
+    policy: str                  # the generator's training keyframes: onset_mid_offset | random | masked_segments
     mask_p: float                # masked_segments: probability of dropping a sign's keyframes
-    agreement_tolerance: int     # frames: a predicted keyframe this close to a true one agrees
-
-
-@dataclass(frozen=True)
-class SignSparKStageConfig:
-    channels: list               # UNet width per level (each level halves the frame rate)
-    blocks: int                  # residual blocks per UNet level
-    heads: int                   # bottleneck attention heads
-    cond_dim: int                # condition vector (flow time + pooled text)
-    text_encoder: str            # bytes (learned, default) | pretrained (M-CLIP, needs local weights)
-    pretrained_text_path: str    # folder of the pretrained sentence encoder (text_encoder: pretrained)
-    text_d_model: int            # text encoder width
-    text_layers: int             # text encoder transformer layers
-    language_token: bool         # prepend <ASL>/<BSL>/<DGS>/<CSL> to the text (ablation switch)
-    keyframe_source: str         # mined (FAST, the keyframes stage) | true (from the corpus construction)
-    batch_size: int
-    lr: float                    # peak; linear warmup (5% of steps), cosine decay
-    weight_decay: float
-    ema_decay: float
-    text_drop: float             # condition dropout for classifier-free guidance, text ...
-    key_drop: float              # ... and keyframes, drawn independently
-    cfm_weight: float            # loss weights: L_CFM : L_recon : L_vel (: L_acc)
-    recon_weight: float
-    velocity_weight: float
-    acceleration_weight: float
-    length_weight: float         # the length head's log-length regression
-    sampler_steps: int           # Euler/Heun steps at inference (the paper: fewer than ten)
-    solver: str                  # euler | heun
-    text_scale: float            # guidance scales; 1 = plain conditional
-    key_scale: float
+    agreement_tolerance: int     # frames: a mined keyframe this close to a true one agrees
 
     def __post_init__(self):
-        if not (isinstance(self.channels, list) and self.channels and all(isinstance(c, int) and c >= 8
-                                                                           for c in self.channels)):
-            raise SignlibError(f"params: signspark.channels: expected a list of widths >= 8, got {self.channels!r}")
-        if self.keyframe_source not in ("mined", "true"):
-            raise SignlibError(f"params: signspark.keyframe_source: {self.keyframe_source!r} is not one of mined, true")
-        for key in ("text_drop", "key_drop"):
-            if not 0.0 <= getattr(self, key) < 1.0:
-                raise SignlibError(f"params: signspark.{key}: must be in [0, 1)")
+        validate.choice(self, "policy", POLICIES)
+        validate.numbers(self, ("mask_p",), 0.0, 1.0, high_open=True)
+        validate.integers(self, ("agreement_tolerance",), low=0)
 
 
 @dataclass(frozen=True)
-class EvaluateStageConfig:
+class Text2GlossSection:
+    """``signspark.text2gloss``: the text-to-gloss model of retrieval text-to-pose."""
+
+    model: Text2GlossConfig
+    train: OptimConfig
+
+
+@dataclass(frozen=True)
+class SignSparKSection:
+    """``signspark``: the generator, its objective, batches, sampler and training."""
+
+    model: SignSparKConfig       # architecture (text encoder, UNet); layout, fps, length from the corpus
+    loss: FlowLossConfig         # L_CFM : L_recon : L_vel (: L_acc) and the length head
+    data: BatchConfig            # condition dropout for guidance, length buckets
+    sampler: SamplerConfig       # Euler/Heun steps and guidance scales at inference
+    train: OptimConfig
+    keyframe_source: str         # mined (FAST, the keyframes stage) | true (from the corpus construction)
+    text2gloss: Text2GlossSection
+
+    def __post_init__(self):
+        validate.choice(self, "keyframe_source", ("mined", "true"))
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    """A model evaluation trains itself: its config and how it is optimised."""
+
+    model: typing.Any
+    train: OptimConfig
+
+
+@dataclass(frozen=True)
+class BackTranslationSection(ModelSection):
+    model: BackTranslationConfig
+
+
+@dataclass(frozen=True)
+class RegressionSection(ModelSection):
+    model: RegressionConfig
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    """``evaluate``: the paper's tables, and the two models only evaluation needs."""
+
     batch_size: int              # test sequences per generator call
     workers: int                 # processes that score DTW metrics in parallel (numpy, one core each)
-    bt_d_model: int              # back-translation (pose → text) transformer width
-    bt_layers: int               # its encoder layers and decoder layers (each)
-    bt_downsample: int           # frames per encoder position (strided Conv1d front end)
-    bt_lr: float                 # peak learning rate; linear warmup (5% of steps), cosine decay
-    regression_d_model: int      # regression text-to-pose baseline width
-    regression_layers: int       # its decoder layers
-    regression_noise: float      # std of the Gaussian noise on its teacher-forced input frames (normalised units)
-    regression_lr: float
     speed_bins: int              # normalised-time bins of the regression-to-the-mean figure
-    realdata: bool               # run the real-data check when ../shared/realdata exists
+    realdata: bool               # run the real-data check when the real-data folder exists
+    backtranslation: BackTranslationSection
+    regression: RegressionSection
 
     def __post_init__(self):
-        for key in ("batch_size", "workers", "bt_d_model", "bt_layers", "bt_downsample", "regression_d_model",
-                    "regression_layers"):
-            if getattr(self, key) < 1:
-                raise SignlibError(f"params: evaluate.{key}: must be >= 1, got {getattr(self, key)}")
-        if self.speed_bins < 2:
-            raise SignlibError(f"params: evaluate.speed_bins: must be >= 2, got {self.speed_bins}")
-        if self.regression_noise < 0:
-            raise SignlibError(f"params: evaluate.regression_noise: must be >= 0, got {self.regression_noise}")
-
-
-#: section name → dataclass. Later stages add their sections here.
-SECTIONS: dict[str, type] = {"base": BaseConfig, "corpus": CorpusConfig, "fast": FastStageConfig,
-                             "keyframes": KeyframesStageConfig, "signspark": SignSparKStageConfig,
-                             "evaluate": EvaluateStageConfig}
-
-
-def _check_type(section: str, key: str, value, annotation) -> object:
-    expected = {"int": int, "float": (int, float), "str": str, "bool": bool}.get(
-        annotation if isinstance(annotation, str) else getattr(annotation, "__name__", ""))
-    if expected is None:
-        return value
-    # bool is an int in Python; a YAML `true` where a number belongs is still a mistake.
-    if isinstance(value, bool) and expected is not bool:
-        ok = False
-    else:
-        ok = isinstance(value, expected)
-    if not ok:
-        raise SignlibError(f"params: {section}.{key}: expected {annotation}, got {value!r}")
-    return float(value) if annotation == "float" else value
-
-
-def parse_section(section: str, raw, cls: type | None = None):
-    """Build the dataclass of ``section`` from a mapping; unknown or missing keys are errors."""
-    cls = cls or SECTIONS.get(section)
-    if cls is None:
-        raise SignlibError(f"params: unknown section {section!r}; known sections: {', '.join(SECTIONS)}")
-    if not isinstance(raw, dict):
-        raise SignlibError(f"params: section {section!r} must be a mapping, got {type(raw).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    for key in raw:
-        if key not in fields:
-            raise SignlibError(f"params: unknown key {section}.{key}; known keys: {', '.join(fields)}")
-    for key in fields:
-        if key not in raw:
-            raise SignlibError(f"params: missing key {section}.{key}")
-    values = {k: _check_type(section, k, raw[k], fields[k].type) for k in fields}
-    return cls(**values)
-
-
-def read_yaml_mapping(path: str | os.PathLike, missing: str = "file not found") -> dict:
-    """A YAML file that must hold a mapping; errors name the file (``missing`` says what to do
-    when it does not exist)."""
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise file_error(path, missing) from None
-    except yaml.YAMLError as err:
-        raise file_error(path, f"not valid YAML ({type(err).__name__})") from None
-    if not isinstance(raw, dict):
-        raise file_error(path, "must hold a mapping")
-    return raw
-
-
-def read_params(path: str | os.PathLike = "params.yaml") -> dict:
-    """The raw ``params.yaml`` mapping."""
-    return read_yaml_mapping(path, "params file not found")
+        validate.integers(self, ("batch_size", "workers"))
+        validate.integers(self, ("speed_bins",), low=2)
+        validate.flag(self, ("realdata",))
 
 
 @dataclass(frozen=True)
@@ -259,31 +211,107 @@ class Params:
 
     base: BaseConfig
     corpus: CorpusConfig
-    fast: FastStageConfig
-    keyframes: KeyframesStageConfig
-    signspark: SignSparKStageConfig
-    evaluate: EvaluateStageConfig
+    fast: FastConfig
+    keyframes: KeyframesConfig
+    signspark: SignSparKSection
+    evaluate: EvaluateConfig
 
     @property
     def sizes(self) -> Sizes:
         return self.base.sizes
 
 
+#: section name → dataclass.
+SECTIONS: dict[str, type] = {name: hint for name, hint in typing.get_type_hints(Params).items()}
+
+
+def _fail(path: str, what: str) -> SignlibError:
+    return SignlibError(f"params: {path}: {what}")
+
+
+def _value(annotation, value, path: str):
+    """``value`` checked against a field's type (recursing into dataclasses)."""
+    if dataclasses.is_dataclass(annotation):
+        return parse(annotation, value, path)
+    origin = typing.get_origin(annotation)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                           for v in value):
+            raise _fail(path, f"expected a list of integers, got {value!r}")
+        return tuple(value)
+    expected = {int: int, float: (int, float), str: str, bool: bool}.get(annotation)
+    if expected is None:
+        return value
+    # bool is an int in Python; a YAML `true` where a number belongs is still a mistake.
+    if (isinstance(value, bool) and annotation is not bool) or not isinstance(value, expected):
+        raise _fail(path, f"expected {annotation.__name__}, got {value!r}")
+    return float(value) if annotation is float else value
+
+
+def parse(cls: type, raw, path: str):
+    """Build dataclass ``cls`` from the mapping ``raw`` found at ``path`` (e.g. ``"signspark.model"``).
+
+    Every field that is not :func:`~signlib.validate.from_data` must be given, and nothing else;
+    nested dataclasses are parsed the same way; the dataclass's own checks then run, and their
+    errors are reported under the key's full path."""
+    if not isinstance(raw, dict):
+        raise _fail(path, f"expected a mapping, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    keys = [name for name, f in fields.items() if not validate.is_from_data(f)]
+    for key in raw:
+        if key not in fields:
+            raise SignlibError(f"params: unknown key {path}.{key}; known keys: {', '.join(keys)}")
+        if key not in keys:
+            raise _fail(f"{path}.{key}", "is set from the data by the stage, not in params.yaml")
+    for key in keys:
+        if key not in raw:
+            raise SignlibError(f"params: missing key {path}.{key}")
+    values = {key: _value(hints[key], raw[key], f"{path}.{key}") for key in keys}
+    try:
+        return cls(**values)
+    except validate.InvalidValue as err:
+        raise _fail(f"{path}.{err.key}", f"{err.value!r} {err.requirement}") from None
+    except SignlibError as err:
+        raise _fail(path, str(err)) from None
+
+
+def parse_section(section: str, raw):
+    """The dataclass of top-level ``section`` from its mapping."""
+    if section not in SECTIONS:
+        raise SignlibError(f"params: unknown section {section!r}; known sections: {', '.join(SECTIONS)}")
+    return parse(SECTIONS[section], raw, section)
+
+
+def read_params(path: str | os.PathLike = "params.yaml") -> dict:
+    """The raw ``params.yaml`` mapping."""
+    return read_yaml_mapping(path, "params file not found")
+
+
+def set_key(raw: dict, dotted: str, value) -> None:
+    """Set ``raw[a][b][c] = value`` for ``dotted = "a.b.c"`` (the mappings on the way must exist)."""
+    *parents, key = dotted.split(".")
+    node = raw
+    for part in parents:
+        if not isinstance(node.get(part), dict):
+            raise SignlibError(f"params: no section {dotted.rsplit('.', 1)[0]!r} to set {dotted!r} in")
+        node = node[part]
+    node[key] = value
+
+
 def load_params(path: str | os.PathLike = "params.yaml", **overrides) -> Params:
     """Load and check every section of ``params.yaml``.
 
-    ``overrides`` map ``"section.key"``-style names written with a double underscore
-    (``base__profile="smoke"``) to values, for tests and notebooks that tweak one value.
+    ``overrides`` set single keys for tests and notebooks, with ``__`` for the dots of the key
+    path (``base__profile="smoke"``, ``signspark__sampler__steps=4``).
     """
     raw = read_params(path)
     for name, value in overrides.items():
-        section, _, key = name.partition("__")
-        raw.setdefault(section, {})[key] = value
+        set_key(raw, name.replace("__", "."), value)
     for section in raw:
         if section not in SECTIONS:
             raise SignlibError(f"params: unknown section {section!r}; known sections: {', '.join(SECTIONS)}")
-    hints = typing.get_type_hints(Params)
-    missing = [s for s in hints if s not in raw]
+    missing = [s for s in SECTIONS if s not in raw]
     if missing:
         raise SignlibError(f"params: missing section {missing[0]!r}")
-    return Params(**{s: parse_section(s, raw[s]) for s in hints})
+    return Params(**{s: parse_section(s, raw[s]) for s in SECTIONS})

@@ -77,6 +77,23 @@ def read_json(path: str | os.PathLike) -> Any:
         raise file_error(path, f"not valid JSON ({type(err).__name__})") from None
 
 
+def read_yaml_mapping(path: str | os.PathLike, missing: str = "file not found") -> dict:
+    """A YAML file that must hold a mapping; errors name the file (``missing`` says what to do
+    when it does not exist). Read with ``yaml.safe_load``: a YAML file never builds objects."""
+    import yaml
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise file_error(path, missing) from None
+    except yaml.YAMLError as err:
+        raise file_error(path, f"not valid YAML ({type(err).__name__})") from None
+    if not isinstance(raw, dict):
+        raise file_error(path, "must hold a mapping")
+    return raw
+
+
 def write_npz(path: str | os.PathLike, arrays: dict[str, Any], compress: bool = True) -> None:
     """Write ``arrays`` as an ``.npz`` atomically and byte-for-byte reproducibly.
 

@@ -13,10 +13,32 @@ without re-running the prefix); it gives what :meth:`~DecoderBlock.forward` give
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from signlib import validate
+
+
+@dataclass(frozen=True)
+class EncoderDecoderSize:
+    """Width and depth of a :class:`TransformerStack` encoder and a :class:`DecoderStack` decoder;
+    the sequence-to-sequence models' configs (text-to-gloss, back-translation) extend it."""
+
+    d_model: int = 128
+    encoder_layers: int = 2
+    decoder_layers: int = 2
+    heads: int = 4
+    ff: int = 256
+    dropout: float = 0.1
+
+    def check_size(self) -> None:
+        """The checks of these six fields (call from the subclass's ``__post_init__``)."""
+        validate.integers(self, ("d_model", "encoder_layers", "decoder_layers", "heads", "ff"))
+        validate.require(self, "heads", self.d_model % self.heads == 0, f"must divide d_model={self.d_model}")
+        validate.numbers(self, ("dropout",), 0.0, 1.0, high_open=True)
 
 
 class TransformerBlock(nn.Module):
@@ -193,18 +215,21 @@ class Standardised:
 
     ``init_statistics(D)`` registers ``mean`` and ``std`` ``(D,)`` buffers (saved with the weights,
     so a checkpoint is self-contained); :meth:`set_statistics` fills them from the training
-    features, with ``std`` floored at 1e-3 so channels that barely move (locked finger joints)
-    do not blow up.
+    features (:func:`signlib.pose.normalize.feature_statistics`), with ``std`` floored so channels
+    that barely move (locked finger joints) do not blow a small deviation up into a huge input.
     """
 
     def init_statistics(self, dim: int) -> None:
         self.register_buffer("mean", torch.zeros(dim))
         self.register_buffer("std", torch.ones(dim))
 
-    def set_statistics(self, mean, std) -> None:
-        """Per-channel mean and std ``(D,)`` of the training features."""
+    def set_statistics(self, mean, std, relative_floor: float = 0.0) -> None:
+        """Per-channel mean and std ``(D,)`` of the training features; ``std`` is floored at 1e-3
+        and at ``relative_floor`` times the median channel's std."""
+        std = torch.as_tensor(std, dtype=torch.float32)
+        floor = max(1e-3, relative_floor * float(std.median())) if relative_floor > 0 else 1e-3
         self.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-        self.std.copy_(torch.as_tensor(std, dtype=torch.float32).clamp_min(1e-3))
+        self.std.copy_(std.clamp_min(floor))
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean) / self.std

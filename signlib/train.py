@@ -6,6 +6,10 @@ Six lines on the user side::
     result = train(model, loss_fn, sample_batch, config, "models/segment")
     result.load_ema(model)
 
+Stages say how each model is optimised with an :class:`OptimConfig` (a ``params.yaml`` section per
+model) and get the full schedule from :meth:`OptimConfig.schedule`; :func:`fit` trains and leaves
+the EMA weights in the model.
+
 The batch of step ``s`` on rank ``r`` is ``sample_batch(s, numpy.random.default_rng([seed, s, r]))``
 and torch is reseeded from ``(seed, s, r)`` before it, so every step is a pure function of the
 weights, the optimizer state and ``(seed, s, r)``. That is why a run killed after a checkpoint and
@@ -31,6 +35,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from signlib import validate
 from signlib.errors import SignlibError, file_error
 from signlib.io import atomic_path, write_json
 
@@ -75,6 +80,35 @@ class TrainConfig:
         d = dataclasses.asdict(self)
         d["betas"] = list(self.betas)
         return d
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """How one model is optimised (``params.yaml``: ``<model>.train``); the number of steps comes
+    from the profile, the seed and device from ``base``."""
+
+    batch_size: int = 32            # clips (or windows) per step
+    lr: float = 1e-3                # peak learning rate; linear warmup over 5% of the steps, cosine decay
+    weight_decay: float = 0.01      # AdamW decoupled decay (not on biases and norm scales)
+    ema_decay: float = 0.0          # EMA of the weights (0 = off); see :meth:`schedule` for short runs
+
+    def __post_init__(self):
+        validate.integers(self, ("batch_size",))
+        validate.numbers(self, ("lr",), 1e-12)
+        validate.numbers(self, ("weight_decay",))
+        validate.numbers(self, ("ema_decay",), 0.0, 1.0, high_open=True)
+
+    def schedule(self, steps: int, seed: int = 0, device: str = "cpu") -> TrainConfig:
+        """The full :class:`TrainConfig` of a run of ``steps`` steps: warmup over 5% of them, a
+        checkpoint every 20% and a metrics row about every 5% (at most every 25 steps).
+
+        EMA is off below 200 steps and its decay is capped at ``1 − 10/steps``: the average starts
+        from the initial weights, which keep a share ``decay^steps`` of it (13% after 200 steps
+        at 0.99), so a short run averages over its last ~10% of steps instead."""
+        ema = 0.0 if steps < 200 or self.ema_decay == 0 else min(self.ema_decay, 1.0 - 10.0 / steps)
+        return TrainConfig(steps=steps, batch_size=self.batch_size, lr=self.lr, weight_decay=self.weight_decay,
+                           warmup_steps=max(1, steps // 20), ema_decay=ema, checkpoint_every=max(1, steps // 5),
+                           log_every=max(1, min(25, steps // 20)), seed=seed, device=device)
 
 
 @dataclass(frozen=True)
@@ -298,3 +332,13 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[torch.Tens
     finally:
         if owns_group and dist.is_initialized():
             dist.destroy_process_group()
+
+
+def fit(model: nn.Module, loss_fn, sample_batch, config: TrainConfig, out_dir: str | os.PathLike,
+        progress: bool = True, model_info: Mapping[str, Any] | None = None) -> TrainResult:
+    """:func:`train`, then keep the EMA weights (when EMA is on) in ``model``, left in eval mode."""
+    result = train(model, loss_fn, sample_batch, config, out_dir, progress=progress, model_info=model_info)
+    if result.ema_state is not None:
+        result.load_ema(model)
+    model.eval()
+    return result

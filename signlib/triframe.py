@@ -2,8 +2,9 @@
 
 Built from isolated citation forms: the segmenter finds the sign inside each citation clip (from
 its first predicted onset to its last predicted offset: a citation clip holds one sign) and its
-onset, mid and offset frames are kept. Retrieval text-to-pose and sign stitching look signs up here and hand their keyframes
-to the generator. Stored as one ``.npz`` (no pickles):
+onset, mid and offset frames are kept. Retrieval text-to-pose and sign stitching look signs up
+here and lay their keyframes out on one timeline (:func:`retrieval_keyframes`), which SignSparK
+generates through and naive stitching fills with citation frames. Stored as one ``.npz`` (no pickles):
 
 ``languages`` (N,) str, ``glosses`` (N,) str, ``frames`` (N, 3, D) float32, ``spans`` (N, 2) int64
 (the sign span found in the citation clip), ``found`` (N,) bool (False where the segmenter found
@@ -17,9 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from signlib.data.sequence import Sequence
+from signlib.data.sequence import Segment, Sequence
 from signlib.errors import SignlibError, file_error
 from signlib.io import write_npz
+from signlib.keyframes import Keyframes, segment_keyframes
+
+#: Frames of padding before, between and after retrieved signs (the paper's fixed 8 frames).
+RETRIEVAL_PADDING = 8
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,9 @@ class TriframeDictionary:
             return self.frames[(language, gloss)]
         except KeyError:
             raise SignlibError(f"no dictionary entry for gloss {gloss!r} in {language}") from None
+
+    def has(self, language: str, gloss: str) -> bool:
+        return (language, gloss) in self.frames
 
     def languages(self) -> list[str]:
         return sorted({lang for lang, _ in self.frames})
@@ -91,6 +99,28 @@ def build_triframe(citations: list[Sequence], predicted: dict[str, list[tuple[in
         span, ok = citation_span(predicted.get(seq.id, []), seq.num_frames)
         start, end = span
         # Always three rows (onset, mid, offset), repeated for signs shorter than three frames.
-        frames[key] = seq.features[[start, (start + end - 1) // 2, end - 1]]
+        frames[key] = seq.features[list(segment_keyframes(start, end))]
         spans[key], found[key] = span, ok
     return TriframeDictionary(layout, frames, spans, found)
+
+
+def retrieval_keyframes(dictionary: TriframeDictionary, language: str, glosses,
+                        padding: int = RETRIEVAL_PADDING) -> Keyframes:
+    """Keyframes of ``glosses`` laid out on one timeline: ``padding`` frames, then each sign's
+    onset/mid/offset spaced by its citation duration (at least 3 frames), ``padding`` frames between
+    signs and at the end. Glosses missing from the dictionary are an error naming them."""
+    glosses = list(glosses)
+    if not glosses:
+        raise SignlibError("no glosses to retrieve")
+    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 1:
+        raise SignlibError(f"retrieval padding={padding!r} must be an integer >= 1")
+    frames, feats, segments, t = [], [], [], padding
+    for g in glosses:
+        triple = dictionary.lookup(language, g)                      # (3, D)
+        start, end = dictionary.spans[(language, g)]
+        d = max(end - start, 3)
+        frames += segment_keyframes(t, t + d)
+        feats += list(triple)
+        segments.append(Segment(t, t + d, g))
+        t += d + padding
+    return Keyframes(np.array(frames), np.stack(feats), t, tuple(segments))

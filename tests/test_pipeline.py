@@ -1,8 +1,12 @@
-"""The whole pipeline once, at the smoke profile, from a copy of the repository as a user has it.
+"""The whole pipeline at the smoke profile, from a copy of the repository as a user has it, run the
+way the README writes it: ``.venv/bin/dvc pull data.dvc`` and ``.venv/bin/dvc exp run -S
+base.profile=smoke``, with no environment activated and the workspace's ``.venv`` not on the PATH
+(stage commands find it through ``bin/python``).
 
-This is the test that the README's run command works: DVC restores the embedded input corpus
-from the committed remote (no network), `dvc repro` runs every stage's notebook through
-papermill, and a second `dvc repro` finds nothing to do.
+Also checked here: a second ``dvc repro`` does nothing; every file a stage reads under ``build/``,
+``models/`` and the input folder is covered by its ``dvc.yaml`` deps (traced at run time with an
+audit hook, ``SIGNLIB_TRACE_READS``); ``dvc exp show`` lists two experiments with their metrics
+(the second one ``--temp``); ``dvc metrics diff`` compares two commits.
 """
 
 import json
@@ -18,65 +22,87 @@ import yaml
 from signlib.data.realdata import realdata_dir
 
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 # Where signlib finds the real samples ($SIGNLIB_REALDATA or ../shared/realdata); None when absent.
 REALDATA = realdata_dir()
+GIT = ["git", "-c", "user.name=signlib tests", "-c", "user.email=tests@signlib.invalid", "-c", "commit.gpgsign=false"]
 
 
-def _run(args, cwd, env):
-    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, f"{' '.join(map(str, args))} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc.stdout + proc.stderr
+def _run(args, cwd, env, timeout=900, stdout_only=False):
+    proc = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{' '.join(map(str, args))} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-4000:]}"
+    return proc.stdout if stdout_only else proc.stdout + proc.stderr
 
 
-@pytest.fixture(scope="module")
-def smoke_repo(tmp_path_factory):
-    """A fresh copy of the working tree (tracked and untracked, not ignored files) with
-    ``base.profile: smoke``, after ``dvc pull`` and ``dvc repro``."""
-    if shutil.which("git") is None or not (BIN / "dvc").exists():
-        pytest.skip("needs git and dvc in the test environment")
+def copy_repository(dst: Path) -> Path:
+    """The working tree (tracked and untracked, not ignored files) at ``dst``, its ``.venv`` a link
+    to the environment running the tests, and a git repository with one commit."""
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, capture_output=True,
                            check=True).stdout.decode().split("\0")
-    dst = tmp_path_factory.mktemp("clone") / "repo"
     for rel in filter(None, files):
         if (REPO / rel).is_file():
             (dst / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / rel, dst / rel)
-    params = yaml.safe_load((dst / "params.yaml").read_text())
-    params["base"]["profile"] = "smoke"
-    (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
-           "DVC_NO_UPDATE_CHECK": "1"}
+    (dst / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    return dst
+
+
+def user_env(tmp: Path) -> dict:
+    """A shell as a user has it: the venv neither activated nor on the PATH."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != bin_dir)
+    env.update(DVC_NO_ANALYTICS="1", DVC_NO_UPDATE_CHECK="1", SIGNLIB_TRACE_READS=str(tmp / "reads.tsv"))
     if REALDATA is not None:  # the copy lives elsewhere, so point its stages at the shared real samples
         env["SIGNLIB_REALDATA"] = str(REALDATA)
-    _run(["git", "init", "-q"], dst, env)
-    _run([BIN / "dvc", "pull", "-q", "data.dvc"], dst, env)
-    log = _run([BIN / "dvc", "repro"], dst, env)
-    return dst, env, log
+    return env
+
+
+@pytest.fixture(scope="module")
+def smoke_repo(tmp_path_factory):
+    """The repository copy after ``dvc pull`` and ``dvc exp run -S base.profile=smoke``."""
+    tmp = tmp_path_factory.mktemp("clone")
+    dst = copy_repository(tmp / "repo")
+    env = user_env(tmp)
+    _run([*GIT, "init", "-q"], dst, env)
+    _run([*GIT, "add", "-A"], dst, env)
+    _run([*GIT, "commit", "-q", "-m", "copy"], dst, env)
+    _run([".venv/bin/dvc", "pull", "-q", "data.dvc"], dst, env)
+    log = _run([".venv/bin/dvc", "exp", "run", "-S", "base.profile=smoke"], dst, env)
+    return dst, env, log, tmp / "reads.tsv"
+
+
+def _metrics(dst: Path, stage: str) -> dict:
+    return json.loads((dst / "results" / stage / "metrics.json").read_text())
+
+
+def _no_error_cells(path: Path) -> bool:
+    cells = json.loads(path.read_text())["cells"]
+    return not [o for c in cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
 
 
 @pytest.mark.slow
-def test_dvc_repro_builds_the_corpus_stage_at_smoke_profile(smoke_repo):
-    dst, _, _ = smoke_repo
-    metrics = json.loads((dst / "results/corpus/metrics.json").read_text())
-    assert metrics["clips"] > 0 and metrics["languages"] == 4
-    assert metrics["signers_test"] >= 1
+def test_corpus_stage_builds_and_reports_the_corpus(smoke_repo):
+    dst = smoke_repo[0]
+    metrics = _metrics(dst, "corpus")
+    assert metrics["corpus"]["clips"] > 0 and metrics["corpus"]["languages"] == 4
+    assert metrics["corpus"]["signers"]["test"] >= 1
     assert (dst / "build/corpus/curated/index.json").exists() and (dst / "build/corpus/dictionary/index.json").exists()
     assert (dst / "build/corpus/source/corpus.yaml").exists()  # the generated corpus, in real formats
-    assert (dst / "results/corpus/tables/hardness.md").exists()
-    assert metrics["hardness_slerp_body_mean"] > 0 and metrics["hardness_slerp_hand_mean"] > 0
-    assert metrics["hardness_ground_body_total"] == 0
-    assert (dst / "results/corpus/tables/stats.md").exists()
+    assert metrics["hardness"]["slerp"]["body_mean"] > 0 and metrics["hardness"]["slerp"]["hand_mean"] > 0
+    assert metrics["hardness"]["ground"]["body_total"] == 0
+    assert all((dst / "results/corpus/tables" / f"{t}.md").exists() for t in ("hardness", "stats", "quality"))
     assert any((dst / "results/corpus/figures").glob("example_*.png"))
-    executed = json.loads((dst / "results/corpus/01_curate_poses.ipynb").read_text())
-    assert not [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert _no_error_cells(dst / "results/corpus/01_curate_poses.ipynb")
 
 
 @pytest.mark.slow
-def test_fast_and_keyframes_stages_write_tables_models_and_keyframes(smoke_repo):
-    dst, _, _ = smoke_repo
-    fast = json.loads((dst / "results/fast/metrics.json").read_text())
-    assert 0 <= fast["fast_frame_f1"] <= 1 and fast["fast_frames_per_s"] > 0
+def test_fast_and_keyframes_stages_write_models_tables_and_keyframes(smoke_repo):
+    dst = smoke_repo[0]
+    fast = _metrics(dst, "fast")
+    assert 0 <= fast["table1a"]["fast"]["frame_f1"] <= 1 and fast["throughput_frames_per_s"]["fast"] > 0
+    assert set(fast["fig4a"]) == {"fast", "downsample", "no_conv", "no_dropout", "single_stream"}
     for stem in ("table1a", "fig4a"):
         assert all((dst / "results/fast/tables" / f"{stem}.{ext}").exists() for ext in ("md", "csv", "tex"))
     assert (dst / "models/fast/fast/final.pt").exists() and (dst / "models/fast/fast/model.json").exists()
@@ -85,35 +111,31 @@ def test_fast_and_keyframes_stages_write_tables_models_and_keyframes(smoke_repo)
     assert set(kf["keyframes"]) == {"onset_mid_offset", "random", "masked_segments"}
     assert (dst / "build/keyframes/segments.pt").exists() and (dst / "build/keyframes/triframe.npz").exists()
     assert any((dst / "build/keyframes/eaf").glob("*.eaf"))
-    metrics = json.loads((dst / "results/keyframes/metrics.json").read_text())
-    assert 0 <= metrics["test_keyframe_agreement"] <= 1 and metrics["triframe_entries"] > 0
-    for name in ("01_curate_poses", "02_train_fast", "03_mine_keyframes"):
-        stage = {"01": "corpus", "02": "fast", "03": "keyframes"}[name[:2]]
-        executed = json.loads((dst / "results" / stage / f"{name}.ipynb").read_text())
-        assert not [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    metrics = _metrics(dst, "keyframes")
+    assert 0 <= metrics["test"]["keyframe_agreement"] <= 1 and metrics["triframe"]["entries"] > 0
+    for stage, notebook in (("fast", "02_train_fast"), ("keyframes", "03_mine_keyframes")):
+        assert _no_error_cells(dst / "results" / stage / f"{notebook}.ipynb")
 
 
 @pytest.mark.slow
 def test_signspark_stage_writes_the_generator_text2gloss_curves_and_examples(smoke_repo):
-    dst, _, _ = smoke_repo
+    dst = smoke_repo[0]
     folder = dst / "models/signspark/signspark"
-    assert all((folder / name).exists() for name in ("final.pt", "last.pt", "config.json", "signspark.json"))
-    assert (dst / "models/signspark/text2gloss/text2gloss.json").exists()
+    assert all((folder / name).exists() for name in ("final.pt", "last.pt", "config.json", "model.json"))
+    assert (dst / "models/signspark/text2gloss/model.json").exists()
     curve = json.loads((dst / "results/signspark/plots/train_loss.json").read_text())
     assert curve and {"step", "loss", "cfm", "recon", "vel"} <= set(curve[-1])
-    metrics = json.loads((dst / "results/signspark/metrics.json").read_text())
-    assert metrics["test_kf2p_body_mean"] > 0 and metrics["test_slerp_hand_mean"] > 0
+    metrics = _metrics(dst, "signspark")
+    assert metrics["kf2p_check"]["kf2p"]["body_mean"] > 0 and metrics["kf2p_check"]["slerp"]["hand_mean"] > 0
     assert {p.name.split("_")[1] for p in (dst / "results/signspark/figures").glob("examples_*.png")} == \
         {"ASL", "BSL", "DGS", "CSL"}
-    for ext in ("md", "csv", "tex"):
-        assert (dst / f"results/signspark/tables/kf2p_check.{ext}").exists()
-    executed = json.loads((dst / "results/signspark/04_train_signspark.ipynb").read_text())
-    assert not [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert all((dst / f"results/signspark/tables/kf2p_check.{ext}").exists() for ext in ("md", "csv", "tex"))
+    assert _no_error_cells(dst / "results/signspark/04_train_signspark.ipynb")
 
 
 @pytest.mark.slow
 def test_evaluate_stage_writes_tables_1b_2_3_claims_figure_and_metrics(smoke_repo):
-    dst, _, _ = smoke_repo
+    dst = smoke_repo[0]
     tables = dst / "results/evaluate/tables"
     for stem in ("table1b_stitching", "table2_t2p", "table3_kf2p", "claims", "backtranslation_upper_bound"):
         assert all((tables / f"{stem}.{ext}").exists() for ext in ("md", "csv", "tex")), stem
@@ -124,26 +146,79 @@ def test_evaluate_stage_writes_tables_1b_2_3_claims_figure_and_metrics(smoke_rep
     assert all(lang in table2 for lang in ("| ASL |", "| BSL |", "| DGS |", "| CSL |", "| all |"))
     table3 = (tables / "table3_kf2p.md").read_text()
     assert "BLEU drop (%)" in table3 and "| GT |" in table3 and "| SLERP |" in table3
-    claims = (tables / "claims.md").read_text()
-    assert claims.count("| yes |") + claims.count("| no |") == 5
-    metrics = json.loads((dst / "results/evaluate/metrics.json").read_text())
-    assert metrics["table3_gt_body_mean"] == 0 and metrics["table3_slerp_body_mean"] > 0
-    assert metrics["table2_regression_body_mean"] > 0 and 0 <= metrics["bt_bleu4_ground_truth"] <= 100
+    assert len(_metrics(dst, "evaluate")["claims"]) == 5
+    metrics = _metrics(dst, "evaluate")
+    assert metrics["table3"]["gt"]["body_mean"] == 0 and metrics["table3"]["slerp"]["body_mean"] > 0
+    assert metrics["table2"]["regression"]["body_mean"] > 0
+    assert 0 <= metrics["backtranslation"]["bleu4_ground_truth"] <= 100
     assert (dst / "results/evaluate/figures/regression_to_mean.png").exists()
-    assert (dst / "models/evaluate/backtranslation/final.pt").exists()
-    assert (dst / "models/evaluate/regression/final.pt").exists()
-    if REALDATA is None:  # (with it, a smoke-trained FAST may find no sign in the real sentences)
+    for name in ("backtranslation", "regression"):
+        assert (dst / "models/evaluate" / name / "final.pt").exists()
+    if REALDATA is None:
         assert not (tables / "realdata_dgs.md").exists()
-    executed = json.loads((dst / "results/evaluate/05_evaluate.ipynb").read_text())
-    assert not [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert (dst / "models/evaluate/realdata_signspark/skipped.json").exists()
+    assert _no_error_cells(dst / "results/evaluate/05_evaluate.ipynb")
 
 
 @pytest.mark.slow
-def test_second_repro_finds_nothing_to_do_and_dag_lists_the_stage(smoke_repo):
-    dst, env, _ = smoke_repo
-    status = _run([BIN / "dvc", "status"], dst, env)
-    assert "up to date" in status, status
-    again = _run([BIN / "dvc", "repro"], dst, env)
+def test_second_repro_finds_nothing_to_do_and_dag_lists_every_stage(smoke_repo):
+    dst, env, _, _ = smoke_repo
+    assert "up to date" in _run([".venv/bin/dvc", "status"], dst, env)
+    again = _run([".venv/bin/dvc", "repro"], dst, env)
     assert "didn't change" in again or "up to date" in again, again
-    dag = _run([BIN / "dvc", "dag"], dst, env)
-    assert all(stage in dag for stage in ("corpus", "fast", "keyframes", "signspark", "evaluate"))
+    dag = _run([".venv/bin/dvc", "dag"], dst, env)
+    assert all(stage in dag for stage in yaml.safe_load((dst / "dvc.yaml").read_text())["stages"])
+
+
+@pytest.mark.slow
+def test_every_file_a_stage_reads_is_one_of_its_deps(smoke_repo):
+    dst, _, _, reads = smoke_repo
+    params = yaml.safe_load((dst / "params.yaml").read_text())["base"]
+    stages = yaml.safe_load((dst / "dvc.yaml").read_text())["stages"]
+    watched = [dst / params[k] for k in ("build_dir", "models_dir", "data_dir")]
+    seen, uncovered = set(), []
+    for line in reads.read_text().splitlines():
+        stage, path = line.split("\t")
+        path = Path(path)
+        seen.add(stage)
+        if REALDATA is not None and REALDATA in path.parents:
+            if "realdata.json" not in stages[stage]["deps"]:
+                uncovered.append(f"{stage} reads {path} without depending on realdata.json")
+            continue
+        if not any(w == path or w in path.parents for w in watched):
+            continue
+        spec = stages[stage]
+        mine = [str(next(iter(o)) if isinstance(o, dict) else o) for o in spec.get("outs", [])] + spec["deps"]
+        mine = [dst / m.replace("${base.build_dir}", params["build_dir"]).replace("${base.models_dir}", params["models_dir"])
+                .replace("${base.data_dir}", params["data_dir"]).replace("${base.results_dir}", params["results_dir"])
+                for m in mine]
+        if not any(m == path or m in path.parents for m in mine):
+            uncovered.append(f"{stage} reads {path.relative_to(dst)}, which is not among its deps or outs")
+    assert seen == set(stages), f"stages that never traced: {set(stages) - seen}"
+    assert uncovered == []
+
+
+@pytest.mark.slow
+def test_exp_show_lists_two_experiments_and_metrics_diff_compares_commits(smoke_repo):
+    dst, env, _, _ = smoke_repo
+    # A second experiment in a temporary copy (`dvc exp run --temp`, as the README shows it): only
+    # the stages reading the sampler rerun, the rest come from DVC's run cache.
+    log = _run([".venv/bin/dvc", "exp", "run", "--temp", "-S", "base.profile=smoke", "-S", "signspark.sampler.steps=4"],
+               dst, env)
+    assert "train_signspark" not in log.split("Running stage")[-1]
+    rows = json.loads(_run([".venv/bin/dvc", "exp", "show", "--json"], dst, env, stdout_only=True))
+    experiments = [e for row in rows for e in (row.get("experiments") or [])]
+    assert len(experiments) >= 2
+    for exp in experiments:
+        data = exp["revs"][0]["data"]
+        assert data["metrics"]["results/evaluate/metrics.json"]["data"]["table3"]["slerp"]["body_mean"] > 0
+    # Metrics in git: commit the first experiment, apply the second and commit it; diff the commits.
+    _run([*GIT, "add", "-A"], dst, env)
+    _run([*GIT, "commit", "-q", "-m", "smoke run"], dst, env)
+    second = next(e["name"] for e in experiments if e["revs"][0]["data"]["params"]["params.yaml"]["data"]
+                  ["signspark"]["sampler"]["steps"] == 4)
+    _run([".venv/bin/dvc", "exp", "apply", second], dst, env)
+    _run([*GIT, "add", "-A"], dst, env)
+    _run([*GIT, "commit", "-q", "-m", "four sampler steps"], dst, env)
+    diff = _run([".venv/bin/dvc", "metrics", "diff", "HEAD~1", "HEAD"], dst, env)
+    assert "results/evaluate/metrics.json" in diff and "table3.signspark.body_mean" in diff

@@ -20,9 +20,13 @@ A corpus folder holds a ``corpus.yaml`` with these keys (unknown or missing keys
     signer, which keeps test signers unseen but makes splits per clip).
 ``eaf_tier``
     ELAN tier with the sign glosses (``pose`` format).
+``text_tier``
+    optional: ELAN tier whose annotation is the clip's spoken-language text (``pose`` format;
+    the annotations of the tier are joined with spaces). Without it, ``.pose`` clips have no text.
 ``synthetic``
     overrides of :class:`signlib.data.synthetic.generate.SynthSpec` (``synthetic`` format), e.g.
-    ``languages: [DGS, CSL]``; sizes otherwise come from ``base.profile``.
+    ``languages: [DGS, CSL]``; sizes otherwise come from :class:`SourceSizes` (the stage takes them
+    from ``base.profile``).
 
 To use a real corpus, write such a file next to it and set ``base.data_dir`` to that folder.
 """
@@ -36,12 +40,23 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from signlib.config import Sizes, read_yaml_mapping
 from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError, file_error
+from signlib.io import read_yaml_mapping
 
 FORMATS = ("synthetic", "signspark", "pose", "signlib")
 _KEYS = ("format", "files", "fps", "language", "signers", "eaf_tier", "synthetic")
+_OPTIONAL = {"text_tier": ""}
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceSizes:
+    """How much of the input to read or generate."""
+
+    max_clips: int = 0          # real corpora: clips kept per language (0 = all)
+    signers: int = 10           # generated corpus: signers per language
+    sentences: int = 30         # generated corpus: sentences per signer
+    signs: int = 0              # generated corpus: signs per language (0 = the whole vocabulary)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +68,7 @@ class SourceSpec:
     signers: str
     eaf_tier: str
     synthetic: dict
+    text_tier: str = ""
 
 
 def read_spec(data_dir: str | os.PathLike) -> SourceSpec:
@@ -60,8 +76,8 @@ def read_spec(data_dir: str | os.PathLike) -> SourceSpec:
     path = Path(data_dir) / "corpus.yaml"
     raw = read_yaml_mapping(path, "no corpus.yaml: base.data_dir must point to a corpus folder (see README)")
     for key in raw:
-        if key not in _KEYS:
-            raise file_error(path, f"unknown key {key!r}; known keys: {', '.join(_KEYS)}")
+        if key not in _KEYS and key not in _OPTIONAL:
+            raise file_error(path, f"unknown key {key!r}; known keys: {', '.join((*_KEYS, *_OPTIONAL))}")
     for key in _KEYS:
         if key not in raw:
             raise file_error(path, f"missing key {key!r}")
@@ -69,7 +85,8 @@ def read_spec(data_dir: str | os.PathLike) -> SourceSpec:
         raise file_error(path, f"format {raw['format']!r} is not one of {', '.join(FORMATS)}")
     return SourceSpec(format=raw["format"], files=str(raw["files"]), fps=float(raw["fps"]),
                       language=str(raw["language"]), signers=str(raw["signers"] or ""),
-                      eaf_tier=str(raw["eaf_tier"]), synthetic=dict(raw["synthetic"] or {}))
+                      eaf_tier=str(raw["eaf_tier"]), synthetic=dict(raw["synthetic"] or {}),
+                      text_tier=str(raw.get("text_tier") or ""))
 
 
 def _signers(data_dir: Path, spec: SourceSpec) -> dict[str, str]:
@@ -86,7 +103,7 @@ def _signers(data_dir: Path, spec: SourceSpec) -> dict[str, str]:
     return {r["clip"]: r["signer"] for r in rows}
 
 
-def synth_spec(settings: dict, sizes: Sizes, seed: int):
+def synth_spec(settings: dict, sizes: SourceSizes, seed: int):
     """The generator's :class:`SynthSpec`: sizes from the profile, ``settings`` override them."""
     from signlib.data.synthetic.generate import SynthSpec
 
@@ -94,13 +111,13 @@ def synth_spec(settings: dict, sizes: Sizes, seed: int):
     for key in settings:
         if key not in fields:
             raise SignlibError(f"corpus.yaml: unknown synthetic key {key!r}; known keys: {', '.join(sorted(fields))}")
-    values = dict(signers_per_language=sizes.corpus_signers, sentences_per_signer=sizes.corpus_sentences,
-                  signs_per_language=sizes.corpus_signs)
+    values = dict(signers_per_language=sizes.signers, sentences_per_signer=sizes.sentences,
+                  signs_per_language=sizes.signs)
     values.update({k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()})
     return SynthSpec(**values, seed=seed)
 
 
-def load_source(data_dir: str | os.PathLike, work_dir: str | os.PathLike, seed: int, sizes: Sizes,
+def load_source(data_dir: str | os.PathLike, work_dir: str | os.PathLike, seed: int, sizes: SourceSizes,
                 progress: bool = True) -> tuple[list[Sequence], Path]:
     """Read every clip of the input corpus at ``data_dir``.
 
@@ -146,7 +163,7 @@ def load_source(data_dir: str | os.PathLike, work_dir: str | os.PathLike, seed: 
 
 
 def _read_pose_clip(path: Path, spec: SourceSpec) -> Sequence:
-    from signlib.data.formats.elan import eaf_segments
+    from signlib.data.formats.elan import eaf_segments, read_eaf
     from signlib.data.formats.pose_file import pose_to_sequence, read_pose
 
     seq = pose_to_sequence(read_pose(path), id=path.stem, language=spec.language)
@@ -154,6 +171,9 @@ def _read_pose_clip(path: Path, spec: SourceSpec) -> Sequence:
     if eaf.exists():
         segments = [s for s in eaf_segments(eaf, spec.eaf_tier, seq.fps) if s.end <= seq.num_frames]
         seq = seq.replace(segments=tuple(segments))
+        if spec.text_tier:
+            text = " ".join(a[2] for a in read_eaf(eaf, [spec.text_tier])[spec.text_tier] if a[2].strip())
+            seq = seq.replace(text=text)
     return seq
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 
 from signlib.errors import SignlibError
-from signlib.generate.tokens import check_language
+from signlib.text.tokens import check_language
 
 #: sacreBLEU tokenizer per sign language; languages not listed use :data:`DEFAULT_TOKENIZER`.
 TOKENIZERS = {"CSL": "zh"}

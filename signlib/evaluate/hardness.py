@@ -7,7 +7,8 @@ For each test clip (DESIGN §3, issue "embedded default"):
   converges to: the regression-to-the-mean floor.
 - ``SLERP keyframes``: SLERP between the true onset/mid/offset keyframes of every sign (rotations
   for rot6d, positions for xyz), the keyframe-to-pose baseline. If this were near zero, learnt
-  in-betweening would have nothing to add.
+  in-betweening would have nothing to add. Clips without gold segments have no true keyframes and
+  no row here.
 - ``ground truth``: the clip against itself, which must be exactly zero.
 
 Scores are DTW-JPE on body joints and on wrist-relative hand points, both as the accumulated
@@ -17,36 +18,20 @@ path cost (metres, as published tables report) and as the per-step mean.
 from __future__ import annotations
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
+from signlib.baselines.slerp import slerp_sequence
 from signlib.data.corpus import Corpus
 from signlib.data.positions import sequence_positions
-from signlib.data.sequence import Sequence
 from signlib.evaluate.dtw import dtw_jpe
-from signlib.keyframes import onset_mid_offset
-from signlib.pose.rotation import slerp_keyframes
-
-
-def resample(x: np.ndarray, length: int) -> np.ndarray:
-    """``(T, ...)`` → ``(length, ...)`` by linear interpolation in time."""
-    src = np.linspace(0, len(x) - 1, length)
-    lo = np.floor(src).astype(int)
-    hi = np.minimum(lo + 1, len(x) - 1)
-    w = (src - lo).reshape(-1, *[1] * (x.ndim - 1))
-    return x[lo] * (1 - w) + x[hi] * w
+from signlib.keyframes import true_keyframes
+from signlib.pose.normalize import resample_time
 
 
 def mean_sequence(clips: list[np.ndarray]) -> np.ndarray:
     """Mean of ``(T_i, J, 3)`` clips after resampling each to their median length."""
     length = int(np.median([len(c) for c in clips]))
-    return np.mean([resample(c, length) for c in clips], axis=0)
-
-
-def slerp_baseline(seq: Sequence) -> np.ndarray:
-    """``(T, D)`` features filled from the true onset/mid/offset keyframes of every sign."""
-    keys = onset_mid_offset([(s.start, s.end) for s in seq.segments], seq.num_frames)
-    return slerp_keyframes(torch.from_numpy(seq.features), keys, seq.layout).numpy()
+    return np.mean([resample_time(c, length) for c in clips], axis=0)
 
 
 def hardness(corpus: Corpus, split: str = "test", progress: bool = True) -> tuple[list[dict], list[dict]]:
@@ -64,8 +49,12 @@ def hardness(corpus: Corpus, split: str = "test", progress: bool = True) -> tupl
     for info in tqdm(corpus.select(split), desc="hardness", disable=not progress, leave=False):
         seq = corpus.load(info.id)
         truth, xyz = sequence_positions(seq)
-        slerp = sequence_positions(seq.replace(features=slerp_baseline(seq)))[0]
-        for name, pred in (("mean sequence", means[seq.language]), ("SLERP keyframes", slerp), ("ground truth", truth)):
+        references = {"mean sequence": means[seq.language]}
+        keys = true_keyframes(seq)
+        if len(keys):
+            references["SLERP keyframes"] = sequence_positions(slerp_sequence(seq, keys))[0]
+        references["ground truth"] = truth
+        for name, pred in references.items():
             rows.append({"id": seq.id, "language": seq.language, "reference": name, **dtw_jpe(pred, truth, xyz)})
     return rows, summarize(rows)
 
@@ -78,6 +67,8 @@ def summarize(rows: list[dict]) -> list[dict]:
     for lang in langs:
         for ref in refs:
             sel = [r for r in rows if r["reference"] == ref and (lang == "all" or r["language"] == lang)]
+            if not sel:
+                continue
             row = {"language": lang, "reference": ref, "clips": len(sel)}
             for key in ("body_total", "hand_total", "body_mean", "hand_mean"):
                 vals = np.array([r[key] for r in sel])

@@ -13,7 +13,7 @@ import numpy as np
 from signlib.data.positions import sequence_positions
 from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
-from signlib.evaluate.hardness import resample
+from signlib.pose.normalize import resample_time
 
 WRISTS = ("left_wrist", "right_wrist")
 
@@ -39,7 +39,7 @@ def speed_profile(sequences: list[Sequence], bins: int = 50) -> tuple[np.ndarray
         raise SignlibError("speed_profile: no sequences")
     if bins < 2:
         raise SignlibError(f"speed_profile: bins={bins} must be >= 2")
-    curves = np.stack([resample(wrist_speed(s), bins) for s in sequences])
+    curves = np.stack([resample_time(wrist_speed(s), bins) for s in sequences])
     return curves.mean(0), curves.std(0)
 
 

@@ -10,19 +10,18 @@ probability ``key_drop`` (which is what trains text-to-pose).
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from signlib.data.corpus import Corpus
+from signlib.data.batching import length_mask, pad_stack
 from signlib.data.sequence import Sequence
-from signlib.errors import SignlibError, file_error
-from signlib.generate.flow import FlowLossConfig, flow_loss, probability_path
-from signlib.keyframes import keyframe_mask, onset_mid_offset
+from signlib.errors import SignlibError
+from signlib.generate.configs import BatchConfig, FlowLossConfig
+from signlib.generate.flow import flow_loss, probability_path
+from signlib.keyframes import keyframe_mask, true_keyframes
+from signlib.pose.normalize import feature_statistics
 
 
 @dataclass(frozen=True)
@@ -37,24 +36,6 @@ class GenClip:
     language: str
 
 
-def load_keyframes(path: str | os.PathLike, policy: str) -> dict[str, list[int]]:
-    """``{clip id: frames}`` of ``policy`` from the ``keyframes`` stage's ``keyframes.json``."""
-    path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        table = raw["keyframes"][policy]
-    except FileNotFoundError:
-        raise file_error(path, "keyframes not found (run the `keyframes` stage)") from None
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise file_error(path, f"no keyframes for policy {policy!r} ({type(err).__name__})") from None
-    return {str(k): [int(f) for f in v] for k, v in table.items()}
-
-
-def true_keyframes(seq: Sequence) -> np.ndarray:
-    """Onset/mid/offset of every gold sign (what FAST approximates)."""
-    return onset_mid_offset([(s.start, s.end) for s in seq.segments], seq.num_frames)
-
-
 def to_genclip(seq: Sequence, keyframes=None) -> GenClip:
     """A :class:`GenClip` from a sequence; ``keyframes`` default to the true ones."""
     keys = true_keyframes(seq) if keyframes is None else np.asarray(keyframes, np.int64)
@@ -64,39 +45,12 @@ def to_genclip(seq: Sequence, keyframes=None) -> GenClip:
     return GenClip(seq.id, seq.features, valid, keys, seq.text, seq.language)
 
 
-def clip_keyframes(seq: Sequence, keyframes: dict[str, list[int]] | None) -> np.ndarray:
-    """The keyframes a generator gets for ``seq``: mined ones from ``keyframes``, else the true ones.
-    A clip missing from ``keyframes`` is an error: the keyframes file belongs to another corpus."""
-    if keyframes is None:
-        return true_keyframes(seq)
-    if seq.id not in keyframes:
-        raise SignlibError(f"clip {seq.id!r} has no keyframes; rerun the `keyframes` stage for this corpus")
-    return np.asarray(keyframes[seq.id], np.int64)
-
-
-def prepare_clips(corpus: Corpus, split: str, keyframes: dict[str, list[int]] | None = None) -> list[GenClip]:
-    """Clips of one split with their keyframes (``None``: the true keyframes); see :func:`clip_keyframes`."""
-    out = []
-    for info in corpus.select(split):
-        seq = corpus.load(info.id)
-        out.append(to_genclip(seq, clip_keyframes(seq, keyframes)))
-    if not out:
-        raise SignlibError(f"{corpus.root}: no clips in split {split!r}")
-    return out
-
-
-def feature_statistics(clips: list[GenClip]) -> tuple[np.ndarray, np.ndarray]:
+def clip_statistics(clips: list[GenClip]) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and std ``(D,)`` over the observed frames of ``clips``."""
-    x = np.concatenate([c.features for c in clips]).astype(np.float64)
-    w = np.concatenate([c.valid for c in clips]).astype(np.float64)
-    n = np.maximum(w.sum(0), 1.0)
-    mean = (x * w).sum(0) / n
-    std = np.sqrt(((x - mean) ** 2 * w).sum(0) / n)
-    return mean.astype(np.float32), std.astype(np.float32)
+    return feature_statistics([c.features for c in clips], [c.valid for c in clips])
 
 
-def make_sampler(clips: list[GenClip], batch_size: int, text_drop: float = 0.1, key_drop: float = 0.1,
-                 bucket: int = 4):
+def make_sampler(clips: list[GenClip], batch_size: int, config: BatchConfig = BatchConfig()):
     """``sample_batch(step, rng) -> dict``: ``x1 (B, T, D)``, ``valid (B, T, D)``, ``length_mask
     (B, T)``, ``key_mask (B, T)``, ``lengths (B,)``, ``texts`` (None where dropped), ``languages``.
 
@@ -108,36 +62,27 @@ def make_sampler(clips: list[GenClip], batch_size: int, text_drop: float = 0.1, 
     if not clips:
         raise SignlibError("make_sampler: no clips")
     order = np.argsort([len(c.features) for c in clips], kind="stable")
-    window = min(len(clips), bucket * batch_size) if bucket > 0 else len(clips)
+    window = min(len(clips), config.bucket * batch_size) if config.bucket > 0 else len(clips)
 
     def sample_batch(step: int, rng: np.random.Generator) -> dict:
         anchor = int(rng.integers(len(clips)))
         start = min(max(anchor - window // 2, 0), len(clips) - window)
         picks = order[np.concatenate([[anchor], start + rng.integers(window, size=batch_size - 1)])]
-        drop_text = rng.random(batch_size) < text_drop
-        drop_keys = rng.random(batch_size) < key_drop
-        T = max(len(clips[k].features) for k in picks)
-        D = clips[0].features.shape[1]
-        x1 = np.zeros((batch_size, T, D), np.float32)
-        valid = np.zeros((batch_size, T, D), bool)
-        lengths = np.zeros(batch_size, np.int64)
-        keys = np.zeros((batch_size, T), bool)
-        for b, k in enumerate(picks):
-            c = clips[k]
-            n = len(c.features)
-            x1[b, :n], valid[b, :n], lengths[b] = c.features, c.valid, n
-            if not drop_keys[b]:
-                keys[b, c.keyframes] = True
-        return {"x1": torch.from_numpy(x1), "valid": torch.from_numpy(valid),
-                "length_mask": torch.from_numpy(np.arange(T)[None] < lengths[:, None]),
-                "key_mask": torch.from_numpy(keys), "lengths": torch.from_numpy(lengths),
+        drop_text = rng.random(batch_size) < config.text_drop
+        drop_keys = rng.random(batch_size) < config.key_drop
+        lengths = np.array([len(clips[k].features) for k in picks], np.int64)
+        keys = [keyframe_mask([] if d else clips[k].keyframes, n) for k, d, n in zip(picks, drop_keys, lengths)]
+        return {"x1": torch.from_numpy(pad_stack([clips[k].features for k in picks], np.float32(0))),
+                "valid": torch.from_numpy(pad_stack([clips[k].valid for k in picks], False)),
+                "length_mask": torch.from_numpy(length_mask(lengths)),
+                "key_mask": torch.from_numpy(pad_stack(keys, False)), "lengths": torch.from_numpy(lengths),
                 "texts": [None if d else clips[k].text for k, d in zip(picks, drop_text)],
                 "languages": [clips[k].language for k in picks]}
 
     return sample_batch
 
 
-def make_loss(channels: torch.Tensor, config: FlowLossConfig = FlowLossConfig(), length_weight: float = 0.1):
+def make_loss(channels: torch.Tensor, config: FlowLossConfig = FlowLossConfig()):
     """``loss_fn(model, batch) -> (loss, logs)``: the flow objective on normalised features plus
     ``length_weight`` × the squared error of the predicted ``log T`` (rows with text only)."""
 
@@ -151,10 +96,10 @@ def make_loss(channels: torch.Tensor, config: FlowLossConfig = FlowLossConfig(),
         loss, logs = flow_loss(out["v"], x1, control, target, t, batch["key_mask"], batch["length_mask"],
                                batch["valid"], channels, config)
         has_text = torch.tensor([s is not None for s in batch["texts"]], device=x1.device)
-        if length_weight > 0 and bool(has_text.any()):
+        if config.length_weight > 0 and bool(has_text.any()):
             err = (out["log_length"] - batch["lengths"].float().log()) ** 2
             length = err[has_text].mean()
-            loss = loss + length_weight * length
+            loss = loss + config.length_weight * length
             logs["length"] = float(length.detach())
         return loss, logs
 

@@ -22,24 +22,11 @@ differences. Missing joints (``valid`` False) do not count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import torch
 
-from signlib.errors import SignlibError
+from signlib.generate.configs import FlowLossConfig
 from signlib.pose.layout import get_layout
-
-
-@dataclass(frozen=True)
-class FlowLossConfig:
-    cfm_weight: float = 2.0
-    recon_weight: float = 1.0
-    velocity_weight: float = 1.0
-    acceleration_weight: float = 0.0    # optional second-difference term (off by default)
-
-    def __post_init__(self):
-        if min(self.cfm_weight, self.recon_weight, self.velocity_weight, self.acceleration_weight) < 0:
-            raise SignlibError(f"FlowLossConfig: loss weights must be >= 0, got {self}")
 
 
 def part_weights(layout: str) -> torch.Tensor:

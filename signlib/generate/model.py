@@ -4,59 +4,29 @@ statistics, saved and loaded as one folder.
 The network works in normalised feature units (per-channel mean and standard deviation of the
 training frames, stored as buffers so a checkpoint is self-contained); :meth:`SignSparK.normalise`
 and :meth:`SignSparK.denormalise` convert. The length head predicts ``log T`` from the pooled
-text, which text-to-pose needs when no keyframes fix the length.
+text, which text-to-pose needs when no keyframes fix the length. A trained model is a
+:mod:`signlib.checkpoint` folder of kind ``signspark``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from signlib.errors import SignlibError, file_error
+from signlib.checkpoint import load_model, save_card
+from signlib.generate.configs import SignSparKConfig
 from signlib.generate.flow import interpolate_keyframes
-from signlib.generate.text import TextEncoderConfig, TextEncoding, build_text_encoder
-from signlib.generate.unet import UNet1D, UNetConfig, time_embedding
-from signlib.io import write_json
+from signlib.generate.text import TextEncoding, build_text_encoder
+from signlib.generate.unet import UNet1D, time_embedding
 from signlib.layers import Standardised
 from signlib.pose.layout import get_layout
 
-MODEL_FORMAT = "signlib.signspark/1"
+KIND = "signspark"
 #: Floor of ``1 − t`` when the velocity is derived from the predicted clean sequence; it bounds the
 #: loss weight ``1 / (1 − t)²`` that ``L_CFM`` puts on late times.
 MIN_REMAINING = 0.05
-
-
-@dataclass(frozen=True)
-class SignSparKConfig:
-    layout: str = "rot6d"
-    max_frames: int = 512                        # longest sequence the model generates
-    fps: float = 25.0
-    keyframe_track: bool = True                  # also feed the interpolated keyframes; predict a correction
-    text: TextEncoderConfig = field(default_factory=TextEncoderConfig)
-    unet: UNetConfig = field(default_factory=UNetConfig)
-
-    def __post_init__(self):
-        get_layout(self.layout)
-        if self.max_frames < 1:
-            raise SignlibError(f"SignSparKConfig: max_frames must be >= 1, got {self.max_frames}")
-
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["unet"]["channels"] = list(self.unet.channels)
-        return d
-
-    @staticmethod
-    def from_dict(d: dict) -> "SignSparKConfig":
-        try:
-            return SignSparKConfig(**{**d, "text": TextEncoderConfig(**d["text"]), "unet": UNetConfig(**d["unet"])})
-        except (TypeError, KeyError) as err:
-            raise SignlibError(f"not a SignSparK config ({type(err).__name__}: {err})") from None
 
 
 class SignSparK(Standardised, nn.Module):
@@ -112,31 +82,12 @@ class SignSparK(Standardised, nn.Module):
         return log_t.exp().round().clamp(8, self.config.max_frames).long()
 
 
-def save_signspark(folder: str | os.PathLike, config: SignSparKConfig, extra: dict | None = None) -> None:
-    """Write ``signspark.json`` (architecture + ``extra``) beside the ``final.pt`` that
-    :func:`signlib.train.train` writes into the same folder."""
-    write_json(Path(folder) / "signspark.json", {"format": MODEL_FORMAT, "config": config.to_dict(), **(extra or {})})
+def save_signspark_card(folder: str | os.PathLike, config: SignSparKConfig, **extra) -> None:
+    """Write the card beside the ``final.pt`` that :func:`signlib.train.train` writes into the same
+    folder: the architecture and ``extra`` fields (what it was trained on)."""
+    save_card(folder, KIND, config.to_dict(), **extra)
 
 
-def load_signspark(folder: str | os.PathLike, weights: str = "final.pt") -> SignSparK:
-    """A trained model in eval mode from ``folder`` (``signspark.json`` + ``weights``)."""
-    folder = Path(folder)
-    card = folder / "signspark.json"
-    try:
-        raw = json.loads(card.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise file_error(card, "model card not found (run the `signspark` stage)") from None
-    except json.JSONDecodeError as err:
-        raise file_error(card, f"not valid JSON ({err})") from None
-    if not isinstance(raw, dict) or raw.get("format") != MODEL_FORMAT:
-        raise file_error(card, f"not a {MODEL_FORMAT} model card")
-    model = SignSparK(SignSparKConfig.from_dict(raw["config"]))
-    path = folder / weights
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
-    except FileNotFoundError:
-        raise file_error(path, "weights not found (run the `signspark` stage)") from None
-    except Exception as exc:  # truncated file, foreign keys, wrong shapes
-        raise file_error(path, f"cannot load SignSparK weights ({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
-    return model.eval()
+def load_signspark(folder: str | os.PathLike) -> SignSparK:
+    """A trained model in eval mode from its model folder."""
+    return load_model(folder, KIND, lambda card: SignSparK(SignSparKConfig.from_dict(card["config"])))

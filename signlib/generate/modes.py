@@ -1,10 +1,18 @@
-"""The four SignSparK inference modes as plain functions, all built on :func:`generate_batch`.
+"""The four SignSparK inference modes, batched, all built on :func:`generate_batch`.
+
+Every mode takes lists (one entry per sequence to generate) and returns one
+:class:`~signlib.data.sequence.Sequence` per entry, in order; request ``i`` samples its noise from
+``seed + i``, and a request gives the same sequence alone or in any batch.
 
 - :func:`kf2p` keyframe-to-pose: given keyframes (and optionally text), fill in the motion.
 - :func:`t2p` text-to-pose: no keyframes; the length comes from the model's length head.
-- :func:`sr_t2p` retrieval text-to-pose: text → glosses (text-to-gloss transformer) → tri-frame
-  dictionary keyframes on a timeline (:func:`retrieval_keyframes`) → generate.
-- :func:`stitch` sign stitching: glosses → dictionary keyframes → generate (no text).
+- :func:`sr_t2p` retrieval text-to-pose: text → glosses (the text-to-gloss model, passed as
+  ``translate``) → tri-frame dictionary keyframes on a timeline → generate. **When retrieval finds
+  nothing** (no predicted gloss is in the dictionary, or the timeline is longer than the model's
+  ``max_frames``) that entry falls back to :func:`t2p` with the length head's length, and its
+  ``meta["retrieved"]`` is False (True otherwise), so every text gets a sequence and the share of
+  retrieved ones can be reported.
+- :func:`stitch` sign stitching: glosses → dictionary keyframes → generate (text optional).
 
 Bad input (keyframes outside the sequence, lengths of zero or above the trained maximum, an
 unknown language, empty text) is a :class:`SignlibError` raised before the network runs. Sequences
@@ -13,53 +21,18 @@ longer than the model's ``max_frames`` are refused rather than windowed: the UNe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
 import torch
+from tqdm.auto import tqdm
 
-from signlib.data.sequence import Segment, Sequence
+from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
 from signlib.generate.model import SignSparK
 from signlib.generate.sampling import SamplerConfig, sample
-from signlib.generate.tokens import check_language
-
-#: Frames of padding before, between and after retrieved signs (the paper's fixed 8 frames).
-RETRIEVAL_PADDING = 8
-
-
-@dataclass(frozen=True)
-class Keyframes:
-    """``features (K, D)`` at sorted, distinct ``frames (K,)`` of a ``num_frames``-long sequence."""
-
-    frames: np.ndarray
-    features: np.ndarray
-    num_frames: int
-    segments: tuple[Segment, ...] = field(default=(), compare=False)  # gloss spans, when known
-
-    def __post_init__(self):
-        frames = np.asarray(self.frames, np.int64).reshape(-1)
-        feats = np.asarray(self.features, np.float32)
-        if self.num_frames < 1:
-            raise SignlibError(f"keyframes: num_frames must be >= 1, got {self.num_frames}")
-        if feats.ndim != 2 or len(feats) != len(frames):
-            raise SignlibError(f"keyframes: features must be (K={len(frames)}, D), got {feats.shape}")
-        if len(frames) and (frames.min() < 0 or frames.max() >= self.num_frames):
-            raise SignlibError(f"keyframes {frames.tolist()} fall outside a sequence of {self.num_frames} frames")
-        if np.any(np.diff(frames) <= 0):
-            raise SignlibError(f"keyframes {frames.tolist()} must be sorted and distinct")
-        if not np.isfinite(feats).all():
-            raise SignlibError("keyframes: features contain NaN or inf")
-        object.__setattr__(self, "frames", frames)
-        object.__setattr__(self, "features", feats)
-
-    @staticmethod
-    def from_sequence(seq: Sequence, frames) -> "Keyframes":
-        """The given frames of ``seq`` (e.g. mined onset/mid/offset) as keyframes."""
-        frames = np.asarray(frames, np.int64)
-        if len(frames) and (frames.min() < 0 or frames.max() >= seq.num_frames):
-            raise SignlibError(f"{seq.id}: keyframes {frames.tolist()} fall outside its {seq.num_frames} frames")
-        return Keyframes(frames, seq.features[frames], seq.num_frames, seq.segments)
+from signlib.keyframes import Keyframes
+from signlib.text.tokens import check_language
+from signlib.triframe import TriframeDictionary, retrieval_keyframes
 
 
 @dataclass(frozen=True)
@@ -135,55 +108,78 @@ def generate_batch(model: SignSparK, requests: list[Request], sampler: SamplerCo
     return out
 
 
-def kf2p(model: SignSparK, keyframes: Keyframes, text: str | None, language: str,
-         sampler: SamplerConfig = SamplerConfig(), seed: int = 0) -> Sequence:
-    """Keyframe-to-pose: a ``keyframes.num_frames``-long sequence through the given keyframes."""
-    return generate_batch(model, [Request(language, text, keyframes, seed=seed)], sampler)[0]
+def generate(model: SignSparK, requests: list[Request], sampler: SamplerConfig = SamplerConfig(),
+             batch_size: int = 16, progress: bool = False) -> list[Sequence]:
+    """:func:`generate_batch` over ``requests`` in chunks of ``batch_size``, in order."""
+    requests = list(requests)
+    if not requests:
+        raise SignlibError("generate: no requests")
+    out: list[Sequence] = []
+    for start in tqdm(range(0, len(requests), batch_size), desc="generate", disable=not progress, leave=False):
+        chunk = generate_batch(model, requests[start:start + batch_size], sampler)
+        out += [s.replace(id=f"generated_{start + b}") for b, s in enumerate(chunk)]
+    return out
 
 
-def t2p(model: SignSparK, text: str, language: str, num_frames: int | None = None,
-        sampler: SamplerConfig = SamplerConfig(), seed: int = 0) -> Sequence:
-    """Text-to-pose without keyframes; ``num_frames`` defaults to the length head's prediction."""
-    check_language(language)
+def _lists(n: int, **named) -> None:
+    for name, values in named.items():
+        if isinstance(values, str) or len(values) != n:
+            raise SignlibError(f"{name}: expected a list of {n} entries, got {values!r:.60}")
+
+
+def kf2p(model: SignSparK, keyframes: list[Keyframes], texts: list[str | None], languages: list[str],
+         sampler: SamplerConfig = SamplerConfig(), seed: int = 0, batch_size: int = 16) -> list[Sequence]:
+    """Keyframe-to-pose: one ``k.num_frames``-long sequence through each ``k`` of ``keyframes``
+    (``texts`` entries may be None: keyframes alone)."""
+    _lists(len(keyframes), texts=texts, languages=languages)
+    requests = [Request(lang, text, k, seed=seed + i) for i, (k, text, lang) in enumerate(zip(keyframes, texts, languages))]
+    return generate(model, requests, sampler, batch_size)
+
+
+def t2p(model: SignSparK, texts: list[str], languages: list[str], sampler: SamplerConfig = SamplerConfig(),
+        seed: int = 0, num_frames: list[int] | None = None, batch_size: int = 16) -> list[Sequence]:
+    """Text-to-pose without keyframes; ``num_frames`` default to the length head's predictions."""
+    _lists(len(texts), languages=languages)
+    for lang in languages:
+        check_language(lang)
     if num_frames is None:
-        num_frames = int(model.predict_length([text], [language])[0])
-    return generate_batch(model, [Request(language, text, None, num_frames, seed)], sampler)[0]
+        num_frames = [int(n) for n in model.predict_length(texts, languages)]
+    _lists(len(texts), num_frames=num_frames)
+    requests = [Request(lang, text, None, int(n), seed + i)
+                for i, (text, lang, n) in enumerate(zip(texts, languages, num_frames))]
+    return generate(model, requests, sampler, batch_size)
 
 
-def retrieval_keyframes(dictionary, language: str, glosses, padding: int = RETRIEVAL_PADDING) -> Keyframes:
-    """Keyframes of ``glosses`` from a tri-frame dictionary, laid out on one timeline: ``padding``
-    frames, then each sign's onset/mid/offset spaced by its citation duration, ``padding`` frames
-    between signs and at the end. Glosses missing from the dictionary are an error."""
-    glosses = [g for g in glosses]
-    if not glosses:
-        raise SignlibError("no glosses to retrieve")
-    frames, feats, segments, t = [], [], [], padding
-    for g in glosses:
-        triple = dictionary.lookup(language, g)                      # (3, D)
-        start, end = dictionary.spans[(language, g)]
-        d = max(end - start, 3)
-        for k, offset in enumerate((0, (d - 1) // 2, d - 1)):
-            frames.append(t + offset)
-            feats.append(triple[k])
-        segments.append(Segment(t, t + d, g))
-        t += d + padding
-    return Keyframes(np.array(frames), np.stack(feats), t, tuple(segments))
+def stitch(model: SignSparK, dictionary: TriframeDictionary, glosses: list[list[str]], languages: list[str],
+           texts: list[str | None] | None = None, sampler: SamplerConfig = SamplerConfig(), seed: int = 0,
+           batch_size: int = 16) -> list[Sequence]:
+    """Sign stitching: the dictionary keyframes of each gloss list, joined by generated signs and
+    transitions (with the sentence's text where ``texts`` gives one). A gloss missing from the
+    dictionary is an error naming it."""
+    texts = [None] * len(glosses) if texts is None else texts
+    _lists(len(glosses), languages=languages, texts=texts)
+    keys = [retrieval_keyframes(dictionary, check_language(lang), g) for g, lang in zip(glosses, languages)]
+    return kf2p(model, keys, texts, languages, sampler, seed, batch_size)
 
 
-def stitch(model: SignSparK, dictionary, glosses, language: str, text: str | None = None,
-           sampler: SamplerConfig = SamplerConfig(), seed: int = 0) -> Sequence:
-    """Sign stitching: dictionary keyframes of ``glosses`` joined by generated transitions."""
-    check_language(language)
-    return kf2p(model, retrieval_keyframes(dictionary, language, glosses), text, language, sampler, seed)
-
-
-def sr_t2p(model: SignSparK, translate, dictionary, text: str, language: str,
-           sampler: SamplerConfig = SamplerConfig(), seed: int = 0) -> Sequence:
+def sr_t2p(model: SignSparK, translate, dictionary: TriframeDictionary, texts: list[str], languages: list[str],
+           sampler: SamplerConfig = SamplerConfig(), seed: int = 0, batch_size: int = 16) -> list[Sequence]:
     """Retrieval text-to-pose. ``translate(texts, languages) -> [[gloss, ...]]`` is the
-    text-to-gloss model; predicted glosses missing from the dictionary are skipped (a text whose
-    glosses are all unknown is an error)."""
-    check_language(language)
-    glosses = [g for g in translate([text], [language])[0] if (language, g) in dictionary.frames]
-    if not glosses:
-        raise SignlibError(f"no predicted gloss of {text!r} is in the {language} dictionary")
-    return kf2p(model, retrieval_keyframes(dictionary, language, glosses), text, language, sampler, seed)
+    text-to-gloss model; predicted glosses missing from the dictionary are skipped, and an entry
+    with none left falls back to text-to-pose (module docstring)."""
+    _lists(len(texts), languages=languages)
+    for lang in languages:
+        check_language(lang)
+    predicted = translate(list(texts), list(languages))
+    if len(predicted) != len(texts):
+        raise SignlibError(f"sr_t2p: translate returned {len(predicted)} gloss lists for {len(texts)} texts")
+    lengths = model.predict_length(texts, languages)
+    requests = []
+    for i, (text, lang, glosses, n) in enumerate(zip(texts, languages, predicted, lengths)):
+        known = [g for g in glosses if dictionary.has(lang, g)]
+        keys = retrieval_keyframes(dictionary, lang, known) if known else None
+        if keys is not None and keys.num_frames > model.config.max_frames:
+            keys = None
+        requests.append(Request(lang, text, keys, None if keys is not None else int(n), seed=seed + i))
+    out = generate(model, requests, sampler, batch_size)
+    return [s.replace(meta={**s.meta, "retrieved": r.keyframes is not None}) for s, r in zip(out, requests)]

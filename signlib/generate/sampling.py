@@ -18,35 +18,16 @@ the noisy path value ``t·k + (1 − t)·x0`` of the same noise draw.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import torch
 
-from signlib.errors import SignlibError
+from signlib.generate.configs import SamplerConfig
 
-SOLVERS = ("euler", "heun")
 
 #: ``velocity(control (N, T, D), t (N,), key_mask (N, T) bool, text_on (N,) bool) -> (N, T, D)``
 #: where ``N = branches × B``; branch rows are stacked ``[(∅, ∅), (K, ∅), (K, T)]`` as needed.
 VelocityFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-@dataclass(frozen=True)
-class SamplerConfig:
-    steps: int = 8              # network evaluations per branch (Heun: about twice as many)
-    solver: str = "euler"       # euler | heun
-    text_scale: float = 1.0     # s_T; 1 = plain conditional
-    key_scale: float = 1.0      # s_K; 1 = plain conditional
-    temperature: float = 1.0    # scale of the starting noise x0 (< 1 trades variety for accuracy)
-
-    def __post_init__(self):
-        if self.steps < 1:
-            raise SignlibError(f"SamplerConfig: steps must be >= 1, got {self.steps}")
-        if not 0.0 <= self.temperature <= 2.0:
-            raise SignlibError(f"SamplerConfig: temperature must be in [0, 2], got {self.temperature}")
-        if self.solver not in SOLVERS:
-            raise SignlibError(f"SamplerConfig: unknown solver {self.solver!r}; solvers: {', '.join(SOLVERS)}")
 
 
 def _branches(has_keys: bool, has_text: bool, config: SamplerConfig) -> list[tuple[bool, bool]]:

@@ -4,7 +4,7 @@ Both encoders map ``forward(texts, languages)`` to a :class:`TextEncoding` (toke
 to, their mask, a pooled vector):
 
 - :class:`ByteTextEncoder` (``kind="bytes"``, the default) is learned over the byte ids of
-  :mod:`signlib.generate.tokens`: no vocabulary (Chinese works as bytes), nothing to download.
+  :mod:`signlib.text.tokens`: no vocabulary (Chinese works as bytes), nothing to download.
 - :class:`PretrainedSentenceEncoder` (``kind="pretrained"``, optional) is a frozen multilingual
   sentence encoder (M-CLIP ``XLM-Roberta-Large-Vit-B-32``) plus a trainable projection. It needs
   ``pip install transformers`` and reads only ``pretrained_path``: a local folder with an XLM-R
@@ -28,7 +28,8 @@ import torch
 from torch import nn
 
 from signlib.errors import SignlibError, file_error
-from signlib.generate.tokens import PAD, SIGN_LANGUAGES, VOCAB_SIZE, encode_texts, text_ids
+from signlib.generate.configs import TextEncoderConfig
+from signlib.text.tokens import PAD, SIGN_LANGUAGES, VOCAB_SIZE, encode_texts, text_ids
 from signlib.layers import TransformerStack, sinusoid
 
 
@@ -47,31 +48,6 @@ def _encoding(tokens: torch.Tensor, mask: torch.Tensor) -> TextEncoding:
     m = mask[..., None].to(tokens.dtype)
     tokens = tokens * m
     return TextEncoding(tokens, mask, tokens.sum(1) / m.sum(1).clamp(min=1.0))
-
-
-@dataclass(frozen=True)
-class TextEncoderConfig:
-    kind: str = "bytes"            # bytes (learned) | pretrained (frozen M-CLIP + trainable projection)
-    d_model: int = 128             # width of the output tokens
-    layers: int = 2                # bytes: transformer layers (0: embeddings + positions only)
-    heads: int = 4                 # bytes: attention heads
-    ff: int = 256                  # bytes: feed-forward width
-    dropout: float = 0.1           # bytes: residual dropout
-    max_bytes: int = 256           # longer texts (UTF-8 bytes) are an error, never silently cut
-    language_token: bool = True    # condition on the sign language (off for the ablation)
-    pretrained_path: str = ""      # pretrained: the local checkpoint folder (module docstring)
-
-    def __post_init__(self):
-        if self.kind not in TEXT_ENCODERS:  # (defined below; looked up when a config is made)
-            raise SignlibError(f"text encoder: kind={self.kind!r} is not one of {', '.join(TEXT_ENCODERS)}")
-        for key, low in (("d_model", 1), ("layers", 0), ("heads", 1), ("ff", 1), ("max_bytes", 1)):
-            value = getattr(self, key)
-            if not isinstance(value, int) or value < low:
-                raise SignlibError(f"text encoder: {key}={value!r} must be an integer >= {low}")
-        if self.d_model % self.heads:
-            raise SignlibError(f"text encoder: d_model={self.d_model} is not divisible by heads={self.heads}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise SignlibError(f"text encoder: dropout={self.dropout!r} must be in [0, 1)")
 
 
 class ByteTextEncoder(nn.Module):

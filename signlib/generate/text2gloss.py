@@ -1,104 +1,32 @@
 """Text-to-gloss: the small seq2seq transformer in front of retrieval text-to-pose (SR-T2P).
 
-A byte-level encoder (:mod:`signlib.generate.tokens`, sign-language token in front, so one model
+A byte-level encoder (:mod:`signlib.text.tokens`, sign-language token in front, so one model
 serves English, German and Chinese text) and a gloss-level decoder. Glosses are not a monotonic
 rewrite of the text (signs reorder, function words drop, words map to synonyms), so this is
 translation, not tagging. :func:`make_sampler` and :func:`make_loss` feed :func:`signlib.train.train`;
-:func:`translate` decodes greedily; a trained model is a folder with ``final.pt`` (weights) and
-``text2gloss.json`` (config and vocabulary).
+:func:`translate` decodes greedily; a trained model is a :mod:`signlib.checkpoint` folder of kind
+``text2gloss`` (its card holds the config and the gloss vocabulary).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from signlib.checkpoint import load_weights, read_card, save_model
-from signlib.errors import SignlibError, file_error
-from signlib.generate import tokens
+from signlib.checkpoint import load_model, save_card
+from signlib.errors import SignlibError
+from signlib.generate.configs import Text2GlossConfig
 from signlib.layers import DecoderStack, TransformerStack, sinusoid
+from signlib.text import tokens
+from signlib.text.glosses import GlossVocab
 
-FORMAT = "signlib.text2gloss/1"
-CARD = "text2gloss.json"
-
-
-class GlossVocab:
-    """Gloss ↔ id. Ids 0..3 are PAD, BOS, EOS, UNK; the glosses follow in the order given."""
-
-    PAD, BOS, EOS, UNK = 0, 1, 2, 3
-    SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
-
-    def __init__(self, glosses):
-        self.glosses = tuple(glosses)
-        if (not all(isinstance(g, str) and g.strip() and g not in self.SPECIALS for g in self.glosses)
-                or len(set(self.glosses)) != len(self.glosses)):
-            raise SignlibError(f"GlossVocab: glosses must be unique non-empty strings, none of {self.SPECIALS}")
-        self.tokens = self.SPECIALS + self.glosses
-        self._ids = {g: i for i, g in enumerate(self.tokens)}
-
-    @classmethod
-    def build(cls, gloss_lists, min_count: int = 1) -> "GlossVocab":
-        """The glosses seen at least ``min_count`` times, most frequent first (ties alphabetical)."""
-        counts = Counter(g for glosses in gloss_lists for g in glosses)
-        return cls(sorted((g for g, n in counts.items() if n >= min_count), key=lambda g: (-counts[g], g)))
-
-    def __len__(self) -> int:
-        return len(self.tokens)
-
-    def __contains__(self, gloss: str) -> bool:
-        return self._ids.get(gloss, 0) >= len(self.SPECIALS)
-
-    def encode(self, glosses, bos: bool = False, eos: bool = False) -> list[int]:
-        """Ids of a gloss sequence; unknown glosses become UNK."""
-        return [self.BOS] * bos + [self._ids.get(g, self.UNK) for g in glosses] + [self.EOS] * eos
-
-    def decode(self, ids) -> list[str]:
-        """Glosses of an id sequence: stops at the first EOS, skips PAD and BOS, UNK reads ``<unk>``."""
-        ids = [int(i) for i in ids]
-        ids = ids[:ids.index(self.EOS)] if self.EOS in ids else ids
-        return [self.tokens[i] if 0 <= i < len(self) else "<unk>" for i in ids if i not in (self.PAD, self.BOS)]
-
-    def to_dict(self) -> dict:
-        return {"glosses": list(self.glosses)}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "GlossVocab":
-        if not isinstance(d, dict) or not isinstance(d.get("glosses"), list):
-            raise SignlibError("GlossVocab.from_dict: expected {'glosses': [...]}")
-        return cls(d["glosses"])
-
-
-@dataclass(frozen=True)
-class Text2GlossConfig:
-    """Size of a :class:`Text2Gloss` model (one ``params.yaml`` section)."""
-
-    d_model: int = 128
-    encoder_layers: int = 2
-    decoder_layers: int = 2
-    heads: int = 4
-    ff: int = 256
-    dropout: float = 0.1
-    max_bytes: int = 256        # longest text in UTF-8 bytes (the language token comes on top)
-    max_glosses: int = 24       # longest gloss sequence (EOS comes on top)
-    ngram_buckets: int = 8192   # hashed byte 1-3-gram embeddings shared by text and gloss spellings
-
-    def __post_init__(self):
-        for key in (f.name for f in dataclasses.fields(self) if f.name != "dropout"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise SignlibError(f"Text2GlossConfig: {key}={value!r} must be a positive integer")
-        if self.d_model % self.heads:
-            raise SignlibError(f"Text2GlossConfig: d_model={self.d_model} is not divisible by heads={self.heads}")
-        if not 0 <= self.dropout < 1:
-            raise SignlibError(f"Text2GlossConfig: dropout={self.dropout!r} is out of [0, 1)")
+KIND = "text2gloss"
 
 
 def ngram_keys(ids: torch.Tensor) -> torch.Tensor:
@@ -302,23 +230,32 @@ def translate(model: Text2Gloss, vocab: GlossVocab, texts, languages, max_glosse
         model.train(was_training)
 
 
-def save_text2gloss(folder: str | os.PathLike, model: Text2Gloss, vocab: GlossVocab,
-                    config: Text2GlossConfig | None = None) -> None:
-    """Write ``final.pt`` (the model's current weights: this replaces the one :func:`train` wrote,
-    so load EMA weights into ``model`` first if you want those) and ``text2gloss.json``."""
-    config = model.config if config is None else config
-    if config != model.config or len(vocab) != model.vocab_size:
-        raise SignlibError("save_text2gloss: config or vocab size differ from the model's")
-    save_model(folder, model, CARD, {"format": FORMAT, "config": dataclasses.asdict(config), "vocab": vocab.to_dict()})
+@dataclass(frozen=True)
+class Translator:
+    """A trained model as the ``translate(texts, languages) -> [[gloss, ...]]`` callable that
+    retrieval text-to-pose (:func:`signlib.generate.modes.sr_t2p`) takes."""
+
+    model: Text2Gloss
+    vocab: GlossVocab
+
+    def __call__(self, texts, languages) -> list[list[str]]:
+        return translate(self.model, self.vocab, list(texts), list(languages))
+
+
+def save_text2gloss_card(folder: str | os.PathLike, model: Text2Gloss, vocab: GlossVocab) -> None:
+    """Write the card (config and vocabulary) beside the weights :func:`signlib.train.train` wrote."""
+    if len(vocab) != model.vocab_size:
+        raise SignlibError("save_text2gloss_card: the vocabulary differs from the model's")
+    save_card(folder, KIND, dataclasses.asdict(model.config), vocab=vocab.to_dict())
 
 
 def load_text2gloss(folder: str | os.PathLike) -> tuple[Text2Gloss, GlossVocab]:
-    """``(model in eval mode, vocab)`` from a folder written by :func:`save_text2gloss` (or by
-    :func:`train` plus ``text2gloss.json``); ``model.config`` is its config."""
-    card = read_card(folder, CARD, FORMAT, "text-to-gloss")
-    try:
-        vocab = GlossVocab.from_dict(card.get("vocab"))
-        model = Text2Gloss(Text2GlossConfig(**card["config"]), vocab)
-    except (SignlibError, TypeError, KeyError) as err:  # TypeError: unknown or missing config keys
-        raise file_error(Path(folder) / CARD, f"bad card ({err})") from None
-    return load_weights(model, folder), vocab
+    """``(model in eval mode, vocab)`` from a text-to-gloss model folder."""
+    vocab: list[GlossVocab] = []
+
+    def build(card: dict) -> Text2Gloss:
+        vocab.append(GlossVocab.from_dict(card.get("vocab")))
+        return Text2Gloss(Text2GlossConfig(**card["config"]), vocab[0])
+
+    model = load_model(folder, KIND, build)
+    return model, vocab[0]

@@ -19,36 +19,12 @@ Body and hand channels share the network; the loss weights the three parts equal
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from signlib.errors import SignlibError
-
-
-@dataclass(frozen=True)
-class UNetConfig:
-    channels: tuple[int, ...] = (96, 192, 256)   # width per level; each level halves the frame rate
-    patch: int = 2                               # frames folded into one position before level 0
-    blocks: int = 1                              # residual blocks per level (down and up)
-    heads: int = 4                               # bottleneck attention heads
-    cond_dim: int = 256                          # condition vector (time + pooled text)
-    dropout: float = 0.0
-
-    def __post_init__(self):
-        object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
-        if not self.channels or min(self.channels) < 8 or self.blocks < 1 or self.cond_dim < 8 or self.patch < 1:
-            raise SignlibError(f"UNetConfig: channels={self.channels}, blocks={self.blocks}, "
-                               f"cond_dim={self.cond_dim} out of range")
-        if self.channels[-1] % self.heads:
-            raise SignlibError(f"UNetConfig: bottleneck width {self.channels[-1]} is not divisible by heads={self.heads}")
-
-    @property
-    def stride(self) -> int:
-        """Sequence lengths are padded (inside the network) to a multiple of this."""
-        return self.patch * 2 ** (len(self.channels) - 1)
+from signlib.generate.configs import UNetConfig
 
 
 def time_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:

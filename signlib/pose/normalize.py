@@ -1,9 +1,13 @@
-"""Normalisation of pose features before they are stored or modelled.
+"""What makes pose sequences comparable: normalised space, a common time axis, standard channels.
 
 - ``rot6d``: re-orthonormalise every 6D rotation (estimators and interpolation leave them slightly
   off SO(3), and downstream metrics assume proper rotations).
 - ``xyz``: translate so the mid-shoulder point is the origin and scale so the mean shoulder width
   is 1, per clip (signers sit at different distances and camera zooms).
+- Time: :func:`resample_time` stretches a clip to another number of frames (speed augmentation,
+  curves on normalised time, mean sequences).
+- Channels: :func:`feature_statistics` gives the per-channel mean and std over the observed frames
+  of the training clips, which every model that standardises its input stores with its weights.
 """
 
 from __future__ import annotations
@@ -54,10 +58,33 @@ def normalize_features(features: np.ndarray, layout: Layout | str, valid: np.nda
     return normalize_xyz(features, lay, valid)
 
 
-def feature_stats(features: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and std ``(D,)`` over all frames of ``features`` (a list of ``(T, D)``).
+def resample_time(x: np.ndarray, length: int) -> np.ndarray:
+    """``(T, ...)`` → ``(length, ...)`` by linear interpolation in time (same first and last
+    frame, uniform change of speed; the dtype is kept). Neighbouring frames differ little, so
+    blending 6D rotations channel by channel stays close to SLERP."""
+    x = np.asarray(x)
+    if len(x) == 0 or length < 1:
+        raise SignlibError(f"resample_time: cannot resample {len(x)} frames to {length}")
+    src = np.linspace(0.0, len(x) - 1, length)
+    lo = np.floor(src).astype(np.int64)
+    hi = np.minimum(lo + 1, len(x) - 1)
+    w = (src - lo).reshape(-1, *[1] * (x.ndim - 1))
+    return (x[lo] * (1 - w) + x[hi] * w).astype(x.dtype, copy=False)
 
-    Computed on the training split only and stored beside models that standardise their input.
+
+def feature_statistics(features: list[np.ndarray], valid: list[np.ndarray] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and std ``(D,)`` over the observed frames of ``features`` (``(T_i, D)``
+    each); ``valid`` gives ``(T_i, D)`` bool per clip (all observed when None).
+
+    Computed on the training split only and stored beside the weights of models that standardise
+    their input (:class:`signlib.layers.Standardised`). A channel never observed gets mean 0, std 0.
     """
-    stacked = np.concatenate(features, 0).astype(np.float64)
-    return stacked.mean(0).astype(np.float32), np.maximum(stacked.std(0), 1e-6).astype(np.float32)
+    if not features:
+        raise SignlibError("feature_statistics: no clips")
+    x = np.concatenate(features).astype(np.float64)                                        # (ΣT, D)
+    w = np.ones_like(x) if valid is None else np.concatenate(valid).astype(np.float64)
+    n = np.maximum(w.sum(0), 1.0)
+    mean = (x * w).sum(0) / n
+    std = np.sqrt(((x - mean) ** 2 * w).sum(0) / n)
+    return mean.astype(np.float32), std.astype(np.float32)

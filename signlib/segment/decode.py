@@ -27,8 +27,11 @@ than ``I`` and ``B`` (``O``, ``UNK = -1``, the ignore value ``-100``) count as o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from signlib import validate
 from signlib.data.bio import B, I, O, UNK, bio_to_segments
 from signlib.errors import SignlibError
 
@@ -106,6 +109,30 @@ def _check_min_length(min_length) -> int:
     if isinstance(min_length, bool) or not isinstance(min_length, (int, np.integer)) or min_length < 1:
         raise SignlibError(f"min_length must be an integer >= 1; got {min_length!r}")
     return int(min_length)
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    """How probabilities become segments (``params.yaml``: ``fast.decode``); see the module docstring."""
+
+    convention: str = "signspark"      # signspark (a B inside a run does not split it) | b_splits
+    b_threshold: float = 0.5           # p(B) at or above this marks a sign onset
+    inside_threshold: float = 0.5      # p(I) + p(B) at or above this is inside a sign
+    min_length: int = 1                # shorter predicted segments are dropped (frames)
+
+    def __post_init__(self):
+        validate.choice(self, "convention", SEGMENT_CONVENTIONS)
+        validate.numbers(self, ("b_threshold", "inside_threshold"), 0.0, 1.0)
+        validate.integers(self, ("min_length",))
+
+    def segments(self, probs_or_labels) -> list[tuple[int, int]]:
+        """:func:`decode_segments` with these settings."""
+        return decode_segments(probs_or_labels, self.convention, self.b_threshold, self.inside_threshold,
+                               self.min_length)
+
+    def labels(self, probs) -> np.ndarray:
+        """:func:`probs_to_labels` with these thresholds."""
+        return probs_to_labels(probs, self.b_threshold, self.inside_threshold)
 
 
 def probs_to_labels(probs, b_threshold: float = 0.5, inside_threshold: float = 0.5) -> np.ndarray:

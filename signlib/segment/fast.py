@@ -19,30 +19,12 @@ bidirectional LSTM over the concatenated hand streams with a per-frame B/I/O hea
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
 from signlib.layers import TransformerStack, sinusoid
-from signlib.segment.features import HAND_FEATURES
-
-
-@dataclass(frozen=True)
-class FASTConfig:
-    in_features: int = HAND_FEATURES  # per hand
-    d_model: int = 128
-    layers: int = 2
-    heads: int = 4
-    ff: int = 256
-    dropout: float = 0.1
-    two_stream: bool = True       # False: one encoder over both hands concatenated
-    temporal_conv: bool = True    # kernel-3 temporal convolution in the stream encoders
-    downsample: bool = False      # 2× temporal downsampling around the transformer
-    max_len: int = 2048
-
-    def to_dict(self) -> dict:
-        return {"model": "fast", **asdict(self)}
+from signlib.segment.configs import BiLSTMConfig, FASTConfig
 
 
 class _Stream(nn.Module):
@@ -109,17 +91,6 @@ class FAST(nn.Module):
         return {"logits": self.head(h), "ctc_logits": ctc_logits, "ctc_mask": m}
 
 
-@dataclass(frozen=True)
-class BiLSTMConfig:
-    in_features: int = HAND_FEATURES  # per hand
-    hidden: int = 128
-    layers: int = 1
-    dropout: float = 0.0
-
-    def to_dict(self) -> dict:
-        return {"model": "bilstm", **asdict(self)}
-
-
 class BiLSTMTagger(nn.Module):
     """Baseline: a bidirectional LSTM B/I/O tagger over both hands concatenated."""
 
@@ -146,5 +117,8 @@ SEGMENTERS = {"fast": (FASTConfig, FAST), "bilstm": (BiLSTMConfig, BiLSTMTagger)
 def build_segmenter(spec: dict) -> nn.Module:
     """A segmenter from ``config.to_dict()`` (``{"model": name, **fields}``)."""
     spec = dict(spec)
-    cfg_cls, model_cls = SEGMENTERS[spec.pop("model")]
+    name = spec.pop("model", None)
+    if name not in SEGMENTERS:
+        raise KeyError(f"unknown segmenter {name!r}; known: {', '.join(SEGMENTERS)}")
+    cfg_cls, model_cls = SEGMENTERS[name]
     return model_cls(cfg_cls(**spec))

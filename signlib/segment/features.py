@@ -25,8 +25,8 @@ import numpy as np
 from signlib.data.positions import sequence_positions
 from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
+from signlib.segment.configs import HAND_FEATURES
 
-HAND_FEATURES = 52
 #: What a checkpoint records about its input, checked when it is applied to data.
 FEATURE_SPEC = {"name": "hand_streams_2d", "version": 2, "per_hand": HAND_FEATURES}
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from signlib.data.batching import PAD_LABEL
+from signlib.data.batching import PAD_LABEL, length_mask, pad_stack
 from signlib.data.bio import B, I
 from signlib.data.sequence import Sequence
 from signlib.segment.features import hand_streams
@@ -90,16 +90,11 @@ def make_sampler(clips: list[SegClip], batch_size: int, crop: int, augment: bool
             # Signs with at least one frame in the window; a sign cut by the crop still counts.
             n_signs = sum(bool(((index >= s) & (index < e)).any()) for s, e in c.spans)
             items.append((c.left[index], c.right[index], labels, n_signs))
-        L = max(len(i[2]) for i in items)
-        left = np.zeros((batch_size, L, items[0][0].shape[1]), np.float32)
-        right = np.zeros_like(left)
-        labels = np.full((batch_size, L), PAD_LABEL, np.int64)
-        mask = np.zeros((batch_size, L), bool)
-        for b, (l, r, y, _) in enumerate(items):
-            n = len(y)
-            left[b, :n], right[b, :n], labels[b, :n], mask[b, :n] = l, r, y, True
-        return {"left": torch.from_numpy(left), "right": torch.from_numpy(right), "mask": torch.from_numpy(mask),
-                "labels": torch.from_numpy(labels), "n_signs": torch.tensor([i[3] for i in items])}
+        return {"left": torch.from_numpy(pad_stack([i[0] for i in items], np.float32(0))),
+                "right": torch.from_numpy(pad_stack([i[1] for i in items], np.float32(0))),
+                "mask": torch.from_numpy(length_mask([len(i[2]) for i in items])),
+                "labels": torch.from_numpy(pad_stack([i[2] for i in items], PAD_LABEL)),
+                "n_signs": torch.tensor([i[3] for i in items])}
 
     return sample_batch
 

@@ -7,19 +7,18 @@ import numpy as np
 import pytest
 import yaml
 
-from signlib.config import PROFILES
-from signlib.data.formats.elan import write_segments_eaf
+from signlib.data.formats.elan import frame_to_ms, write_eaf, write_segments_eaf
 from signlib.data.formats.pose_writer import write_pose
 from signlib.data.formats.signspark import write_signspark
 from signlib.data.sequence import Sequence
-from signlib.data.sources import load_source, read_spec
+from signlib.data.sources import SourceSizes, load_dictionary, load_source, read_spec
 from signlib.data.store import write_clip
 from signlib.errors import SignlibError
 
 SPEC = {"format": "synthetic", "files": "", "fps": 25, "language": "", "signers": "", "eaf_tier": "",
         "synthetic": {"languages": ["DGS", "CSL"], "signers_per_language": 2, "sentences_per_signer": 1,
                       "signs_per_language": 40}}
-SIZES = PROFILES["smoke"]
+SIZES = SourceSizes(max_clips=6, signers=4, sentences=3, signs=60)
 
 
 def _write_spec(folder: Path, **changes) -> Path:
@@ -33,6 +32,15 @@ def test_synthetic_is_written_as_signspark_records_and_read_back(tmp_path):
     assert len(clips) == 4 and {c.language for c in clips} == {"DGS", "CSL"}
     assert folder == tmp_path / "work/source" and len(list(folder.glob("clips/*.npz"))) == 4
     assert all(c.signer and c.segments and c.valid is not None for c in clips)
+
+
+def test_synthetic_sizes_come_from_source_sizes_unless_corpus_yaml_sets_them(tmp_path):
+    folder = _write_spec(tmp_path / "in", synthetic={"languages": ["DGS"]})
+    sizes = SourceSizes(max_clips=1, signers=3, sentences=2, signs=40)
+    clips, source = load_source(folder, tmp_path / "work", seed=0, sizes=sizes, progress=False)
+    assert len(clips) == 3 * 2 and {c.language for c in clips} == {"DGS"}     # max_clips is for real corpora
+    assert len({c.signer for c in clips}) == 3
+    assert len(load_dictionary(source)) == 40                                  # one citation clip per sign
 
 
 def test_max_clips_caps_each_language_of_a_real_corpus(tmp_path):
@@ -62,6 +70,24 @@ def test_pose_folder_with_eaf_glosses(tmp_path):
     write_segments_eaf(folder / "s1.eaf", [(2, 8, "HAUS"), (10, 15, "GEHEN")], fps=25, tier="Gloss")
     [clip] = load_source(folder, tmp_path / "work", seed=0, sizes=SIZES, progress=False)[0]
     assert clip.language == "DGS" and clip.glosses == ["HAUS", "GEHEN"] and clip.signer == "s1"
+
+
+def test_pose_folder_reads_the_text_tier_when_corpus_yaml_names_one(tmp_path):
+    folder = _write_spec(tmp_path / "in", format="pose", files="*.pose", language="DGS", eaf_tier="Gloss",
+                         text_tier="Text")
+    seq = Sequence(features=np.zeros((20, 147), np.float32), layout="xyz_mediapipe", fps=25, id="s1")
+    write_pose(folder / "s1.pose", seq)
+    ms = lambda f: frame_to_ms(f, 25)  # noqa: E731
+    write_eaf(folder / "s1.eaf", {"Gloss": [(ms(2), ms(8), "HAUS")],
+                                  "Text": [(ms(0), ms(10), "Das Haus"), (ms(10), ms(20), "ist rot.")]})
+    [clip] = load_source(folder, tmp_path / "work", seed=0, sizes=SIZES, progress=False)[0]
+    assert clip.text == "Das Haus ist rot." and clip.glosses == ["HAUS"]
+    assert read_spec(folder).text_tier == "Text"
+    (folder / "corpus.yaml").write_text(yaml.safe_dump({**SPEC, "format": "pose", "files": "*.pose",
+                                                        "language": "DGS", "eaf_tier": "Gloss"}))
+    assert read_spec(folder).text_tier == ""                          # optional key
+    [clip] = load_source(folder, tmp_path / "work", seed=0, sizes=SIZES, progress=False)[0]
+    assert clip.text == "" and clip.glosses == ["HAUS"]
 
 
 def test_signlib_clip_folder(tmp_path):

@@ -2,17 +2,14 @@
 
 import numpy as np
 
+from signlib.baselines.slerp import slerp_sequence
 from signlib.data.corpus import write_corpus
 from signlib.data.sequence import Segment, Sequence
 from signlib.data.synthetic.lexicon import draw_sign
 from signlib.data.synthetic.performance import draw_style, perform
-from signlib.evaluate.hardness import hardness, mean_sequence, resample, slerp_baseline
-
-
-def test_resample_keeps_endpoints_and_is_linear():
-    x = np.arange(5, dtype=float)[:, None, None] * np.ones((1, 2, 3))
-    y = resample(x, 9)
-    np.testing.assert_allclose(y[:, 0, 0], np.linspace(0, 4, 9))
+from signlib.evaluate.hardness import hardness, mean_sequence
+from signlib.keyframes import true_keyframes
+from signlib.pose.normalize import resample_time
 
 
 def test_mean_sequence_of_identical_clips_is_the_clip():
@@ -20,16 +17,28 @@ def test_mean_sequence_of_identical_clips_is_the_clip():
     np.testing.assert_allclose(mean_sequence([x, x, x]), x)
 
 
-def test_slerp_baseline_matches_the_clip_on_its_keyframes():
+def test_mean_sequence_resamples_to_the_median_length():
+    clips = [np.full((n, 2, 3), float(n)) for n in (4, 6, 11)]
+    mean = mean_sequence(clips)
+    assert mean.shape == (6, 2, 3)
+    np.testing.assert_allclose(mean, 7.0)
+    ramp = np.arange(11.0)[:, None, None] * np.ones((1, 2, 3))
+    np.testing.assert_allclose(mean_sequence([ramp[:6], ramp, ramp[:3]]),
+                               np.mean([ramp[:6], resample_time(ramp, 6), resample_time(ramp[:3], 6)], axis=0))
+
+
+def test_slerp_reference_matches_the_clip_on_its_true_keyframes():
     rng = np.random.default_rng(0)
     feats, valid, spans = perform([draw_sign("a", "A", "noun", rng)], draw_style(rng), rng)
     seq = Sequence(features=feats, layout="rot6d", fps=25, segments=[Segment(a, b, "A") for a, b in spans], id="s")
-    filled = slerp_baseline(seq)
-    for k in (spans[0][0], (spans[0][0] + spans[0][1] - 1) // 2, spans[0][1] - 1):
+    keys = true_keyframes(seq)
+    assert keys.tolist() == [spans[0][0], (spans[0][0] + spans[0][1] - 1) // 2, spans[0][1] - 1]
+    filled = slerp_sequence(seq, keys).features
+    for k in keys:
         np.testing.assert_allclose(filled[k], feats[k], atol=1e-5)
 
 
-def test_hardness_gives_zero_for_ground_truth_and_more_for_the_baselines(tmp_path):
+def _corpus(tmp_path, unsegmented_test_clip: bool = False):
     rng = np.random.default_rng(1)
     signs = [draw_sign(f"k{i}", f"G{i}", "noun", rng) for i in range(6)]
     clips = []
@@ -40,11 +49,28 @@ def test_hardness_gives_zero_for_ground_truth_and_more_for_the_baselines(tmp_pat
             f, v, spans = perform(pick, style, rng)
             clips.append(Sequence(features=f, layout="rot6d", fps=25, valid=v, language="DGS", signer=f"s{s}",
                                   segments=[Segment(a, b, p.gloss) for (a, b), p in zip(spans, pick)], id=f"s{s}_{k}"))
-    corpus = write_corpus(tmp_path, clips, {"s0": "train", "s1": "train", "s2": "test", "s3": "test"})
-    rows, table = hardness(corpus, progress=False)
+    if unsegmented_test_clip:
+        clips[-1] = clips[-1].replace(segments=())
+    return write_corpus(tmp_path, clips, {"s0": "train", "s1": "train", "s2": "test", "s3": "test"})
+
+
+def test_hardness_gives_zero_for_ground_truth_and_more_for_the_baselines(tmp_path):
+    rows, table = hardness(_corpus(tmp_path), progress=False)
     assert len(rows) == 3 * 4
     by_ref = {r["reference"]: r for r in table if r["language"] == "all"}
     assert by_ref["ground truth"]["body_total"] == 0 and by_ref["ground truth"]["hand_total"] == 0
     for part in ("body_mean", "hand_mean"):
         assert by_ref["SLERP keyframes"][part] > 0
         assert by_ref["mean sequence"][part] > by_ref["SLERP keyframes"][part]
+    assert {r["clips"] for r in table} == {4}
+
+
+def test_clips_without_gold_segments_have_no_slerp_row(tmp_path):
+    rows, table = hardness(_corpus(tmp_path, unsegmented_test_clip=True), progress=False)
+    refs = {(r["id"], r["reference"]) for r in rows}
+    assert ("s3_1", "SLERP keyframes") not in refs
+    assert ("s3_1", "mean sequence") in refs and ("s3_1", "ground truth") in refs
+    assert len(rows) == 3 * 4 - 1
+    clips = {(r["language"], r["reference"]): r["clips"] for r in table}
+    assert clips[("all", "SLERP keyframes")] == 3 and clips[("all", "ground truth")] == 4
+    assert clips[("DGS", "SLERP keyframes")] == 3

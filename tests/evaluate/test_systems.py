@@ -6,13 +6,19 @@ import numpy as np
 import pytest
 import torch
 
+from signlib.baselines.configs import RegressionConfig
+from signlib.baselines.regression import ProgressiveTransformer, generate_regression
+from signlib.baselines.stitching import naive_stitch
 from signlib.data.sequence import Segment, Sequence
 from signlib.errors import SignlibError
 from signlib.evaluate.production import run_systems, score, score_outputs, summarize_rows
-from signlib.evaluate.systems import (ground_truth_system, kf2p_system, naive_stitch_system, slerp_system,
-                                      sr_t2p_system, stitch_system, t2p_system)
+from signlib.evaluate.systems import (ground_truth_system, kf2p_system, naive_stitch_system, regression_system,
+                                      slerp_system, sr_t2p_system, stitch_system, t2p_system)
+from signlib.generate import modes
+from signlib.generate.configs import TextEncoderConfig
 from signlib.generate.model import SignSparK
 from signlib.generate.sampling import SamplerConfig
+from signlib.keyframes import Keyframes
 from signlib.pose.normalize import orthonormalize_rot6d
 from signlib.triframe import build_triframe
 
@@ -61,6 +67,52 @@ def test_every_system_returns_one_sequence_per_truth_in_order(model, dictionary)
     for truth, a, b in zip(truths, out["stitch"], out["naive"]):  # same retrieval timeline, same signs
         assert a.num_frames == b.num_frames and [s.gloss for s in b.segments] == truth.glosses
     assert all(s.meta["retrieved"] for s in out["SR-T2P"])  # "A" is in the dictionary, "nope" skipped
+
+
+def _assert_same(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert x.num_frames == y.num_frames and x.language == y.language
+        np.testing.assert_allclose(x.features, y.features, atol=1e-5)
+
+
+def test_systems_are_the_batched_modes_called_with_the_truths_inputs(model, dictionary):
+    citations, triframe = dictionary
+    truths = [_seq(30, 0), _seq(40, 1, ("C",), language="DGS", text="Der Tee ist kalt.")]
+    keys = [np.array([2, 10, 20]), np.array([5, 30])]
+    texts, languages = [s.text for s in truths], [s.language for s in truths]
+    frames = [Keyframes.from_sequence(s, k) for s, k in zip(truths, keys)]
+    _assert_same(kf2p_system(model, FAST, seed=5)(truths, keys), modes.kf2p(model, frames, texts, languages, FAST, 5))
+    _assert_same(kf2p_system(model, FAST, with_text=False)(truths, keys),
+                 modes.kf2p(model, frames, [None, None], languages, FAST))
+    _assert_same(t2p_system(model, FAST, seed=2)(truths, keys), modes.t2p(model, texts, languages, FAST, 2))
+    asl = [truths[0], _seq(25, 2, ("B", "A", "C"))]
+    _assert_same(stitch_system(model, triframe, FAST, with_text=False, seed=3)(asl, keys),
+                 modes.stitch(model, triframe, [s.glosses for s in asl], ["ASL", "ASL"], None, FAST, 3))
+    naive = naive_stitch_system(citations, triframe)(asl, keys)
+    _assert_same(naive, [naive_stitch(citations, triframe, s.glosses, "ASL", text=s.text) for s in asl])
+    assert [s.text for s in naive] == [s.text for s in asl]
+
+
+def test_request_i_of_a_batch_is_seeded_by_seed_plus_i(model):
+    truths = [_seq(30, 0), _seq(40, 1, ("C",))]
+    keys = [np.array([2, 10, 20]), np.array([5, 30])]
+    together = kf2p_system(model, FAST, seed=0)(truths, keys)
+    alone = kf2p_system(model, FAST, seed=1)(truths[1:], keys[1:])
+    _assert_same(alone, together[1:])
+    other = kf2p_system(model, FAST, seed=0)(truths[1:], keys[1:])      # index 0 now: another draw
+    assert not np.allclose(other[0].features, together[1].features, atol=1e-4)
+
+
+def test_regression_system_is_generate_regression_on_the_truths_texts_and_languages():
+    torch.manual_seed(0)
+    net = ProgressiveTransformer(RegressionConfig(max_frames=48, text=TextEncoderConfig(d_model=16, layers=1, heads=2,
+                                                                                       ff=32, dropout=0.0),
+                                                  d_model=16, layers=1, heads=2, ff=32, dropout=0.0)).eval()
+    truths = [_seq(30, 0), _seq(20, 1, language="DGS", text="Der Tee ist kalt.")]
+    out = regression_system(net, batch_size=1)(truths, [np.array([3]), np.array([4])])
+    _assert_same(out, generate_regression(net, [s.text for s in truths], [s.language for s in truths]))
+    assert [s.text for s in out] == [s.text for s in truths]
 
 
 def test_sr_t2p_falls_back_to_t2p_when_no_gloss_is_known(model, dictionary):

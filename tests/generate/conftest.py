@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from signlib.generate.model import SignSparK, SignSparKConfig
-from signlib.generate.text import TextEncoderConfig
-from signlib.generate.unet import UNetConfig
+from signlib.generate.configs import SignSparKConfig, TextEncoderConfig, UNetConfig
+from signlib.generate.model import SignSparK
 
 TINY_TEXT = TextEncoderConfig(d_model=32, layers=1, heads=2, ff=64, dropout=0.0)
 TINY_UNET = UNetConfig(channels=(32, 48), blocks=1, heads=2, cond_dim=32, patch=2)

@@ -72,5 +72,5 @@ def test_cfm_term_is_the_weighted_mean_squared_velocity_error():
 
 
 def test_negative_loss_weight_is_refused():
-    with pytest.raises(ValueError, match="weights"):
+    with pytest.raises(ValueError, match="FlowLossConfig: cfm_weight=-1.0 must be a number"):
         FlowLossConfig(cfm_weight=-1.0)

@@ -1,18 +1,23 @@
 """The SignSparK network as a whole: it learns (a short overfit reproduces a clip), it saves and
-loads, and a resumed training run ends with the weights of an uninterrupted one."""
+loads as a model folder, its configs refuse bad values naming the field, :func:`fit` keeps the
+EMA weights, and a resumed training run ends with the weights of an uninterrupted one."""
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 import torch
 
-from signlib.generate.data import GenClip, make_loss, make_sampler
+from signlib.errors import SignlibError
+from signlib.generate.configs import BatchConfig, SamplerConfig, SignSparKConfig, TextEncoderConfig, UNetConfig
+from signlib.generate.data import GenClip, clip_statistics, make_loss, make_sampler
 from signlib.generate.flow import part_weights
-from signlib.generate.model import SignSparK, SignSparKConfig, load_signspark, save_signspark
-from signlib.generate.modes import Keyframes, kf2p
-from signlib.generate.sampling import SamplerConfig
-from signlib.train import TrainConfig, train
+from signlib.generate.model import SignSparK, load_signspark, save_signspark_card
+from signlib.generate.modes import kf2p
+from signlib.keyframes import Keyframes
+from signlib.train import OptimConfig, TrainConfig, fit, train
+from signlib.validate import InvalidValue
 
 from .conftest import smooth_clip, tiny_config
 
@@ -27,7 +32,7 @@ def _fit(tmp_path, clips, steps, fail_at=None, **config):
     model = SignSparK(tiny_config())
     x = np.concatenate([c.features for c in clips])
     model.set_statistics(torch.from_numpy(x.mean(0)), torch.from_numpy(x.std(0)))
-    sampler = make_sampler(clips, batch_size=8, text_drop=0.0, key_drop=0.0)
+    sampler = make_sampler(clips, batch_size=8, config=BatchConfig(text_drop=0.0, key_drop=0.0))
 
     def sample_batch(step, rng):
         if step == fail_at:
@@ -45,7 +50,8 @@ def test_a_short_overfit_on_one_clip_reproduces_it(tmp_path):
     model, result = _fit(tmp_path, [clip], steps=120)
     untrained = SignSparK(tiny_config()).eval()  # its output is the interpolated keyframe track
     untrained.set_statistics(model.mean, model.std)
-    err = lambda m: np.mean((kf2p(m, keys, clip.text, "ASL", SamplerConfig(steps=8)).features - clip.features) ** 2)  # noqa: E731
+    err = lambda m: np.mean((kf2p(m, [keys], [clip.text], ["ASL"], SamplerConfig(steps=8))[0].features  # noqa: E731
+                             - clip.features) ** 2)
     variance = np.mean((clip.features - clip.features.mean(0)) ** 2)
     rows = json.loads((tmp_path / "metrics_rows.json").read_text())
     assert rows[-1]["recon"] < 0.2 * rows[0]["recon"]
@@ -53,35 +59,113 @@ def test_a_short_overfit_on_one_clip_reproduces_it(tmp_path):
 
 
 def test_save_and_load_give_the_same_model(tmp_path, tiny_model):
-    torch.save(tiny_model.state_dict(), tmp_path / "final.pt")
-    save_signspark(tmp_path, tiny_model.config, {"note": "test"})
+    torch.save(tiny_model.state_dict(), tmp_path / "final.pt")  # what training writes
+    save_signspark_card(tmp_path, tiny_model.config, note="test")
+    card = json.loads((tmp_path / "model.json").read_text())
+    assert card == {"format": "signlib.signspark/1", "config": tiny_model.config.to_dict(), "note": "test"}
     loaded = load_signspark(tmp_path)
-    assert loaded.config == tiny_model.config
+    assert loaded.config == tiny_model.config and not loaded.training
+    torch.testing.assert_close(loaded.mean, tiny_model.mean, rtol=0, atol=0)
     keys = Keyframes(np.array([0, 9]), smooth_clip(10)[[0, 9]], 10)
-    a = kf2p(tiny_model, keys, "Hi", "BSL", SamplerConfig(steps=2)).features
-    b = kf2p(loaded, keys, "Hi", "BSL", SamplerConfig(steps=2)).features
+    a = kf2p(tiny_model, [keys], ["Hi"], ["BSL"], SamplerConfig(steps=2))[0].features
+    b = kf2p(loaded, [keys], ["Hi"], ["BSL"], SamplerConfig(steps=2))[0].features
     np.testing.assert_array_equal(a, b)
 
 
 def test_loading_reports_missing_or_foreign_files(tmp_path, tiny_model):
-    with pytest.raises(ValueError, match="signspark.json"):
+    with pytest.raises(SignlibError, match="model.json: not found"):
         load_signspark(tmp_path)
-    save_signspark(tmp_path, tiny_model.config)
-    with pytest.raises(ValueError, match="final.pt"):
+    save_signspark_card(tmp_path, tiny_model.config)
+    with pytest.raises(SignlibError, match="final.pt: weights not found"):
         load_signspark(tmp_path)
     (tmp_path / "final.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="final.pt"):
+    with pytest.raises(SignlibError, match="final.pt: cannot load weights"):
         load_signspark(tmp_path)
-    (tmp_path / "signspark.json").write_text(json.dumps({"format": "other"}))
-    with pytest.raises(ValueError, match="not a signlib.signspark"):
+    torch.save(SignSparK(tiny_config(max_frames=32, unet=UNetConfig(channels=(16, 24), heads=2, cond_dim=16)))
+               .state_dict(), tmp_path / "final.pt")
+    with pytest.raises(SignlibError, match="final.pt: cannot load weights"):  # weights of another architecture
+        load_signspark(tmp_path)
+    card = json.loads((tmp_path / "model.json").read_text())
+    card["config"]["unet"]["bogus"] = 1
+    (tmp_path / "model.json").write_text(json.dumps(card))
+    with pytest.raises(SignlibError, match="model.json: bad card"):
+        load_signspark(tmp_path)
+    (tmp_path / "model.json").write_text(json.dumps({"format": "other", "config": {}}))
+    with pytest.raises(SignlibError, match="model.json: not a signlib.signspark/1 card"):
         load_signspark(tmp_path)
 
 
 def test_config_round_trips_through_json():
     config = tiny_config()
     assert SignSparKConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
-    with pytest.raises(ValueError, match="SignSparK config"):
+    with pytest.raises(SignlibError, match="SignSparK config"):
         SignSparKConfig.from_dict({"layout": "rot6d", "text": {}, "unet": {"bogus": 1}})
+    with pytest.raises(SignlibError, match="SignSparK config"):
+        SignSparKConfig.from_dict({"layout": "rot6d", "unet": {}})           # no text section
+
+
+def test_for_data_changes_only_what_the_data_decides():
+    config = tiny_config()
+    data = config.for_data("rot6d", 30.0, 128)
+    assert (data.layout, data.fps, data.max_frames) == ("rot6d", 30.0, 128)
+    assert data.text == config.text and data.unet == config.unet and data.keyframe_track == config.keyframe_track
+    assert (config.fps, config.max_frames) == (25.0, 64)                  # frozen: the original is unchanged
+    with pytest.raises(InvalidValue, match="SignSparKConfig: max_frames=0"):
+        config.for_data("rot6d", 25.0, 0)
+    with pytest.raises(SignlibError, match="layout"):
+        config.for_data("nonsense", 25.0, 64)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: SignSparKConfig(max_frames=0), "SignSparKConfig: max_frames=0 must be an integer >= 1"),
+    (lambda: SignSparKConfig(fps=0.0), "SignSparKConfig: fps=0.0 must be a number in"),
+    (lambda: SignSparKConfig(keyframe_track=1), "SignSparKConfig: keyframe_track=1 must be true or false"),
+    (lambda: TextEncoderConfig(kind="gpt"), "TextEncoderConfig: kind='gpt' is not one of bytes, pretrained"),
+    (lambda: TextEncoderConfig(d_model=30, heads=4), "TextEncoderConfig: heads=4 must divide d_model=30"),
+    (lambda: TextEncoderConfig(dropout=1.0), r"TextEncoderConfig: dropout=1.0 must be a number in \[0, 1\)"),
+    (lambda: UNetConfig(channels=(4, 8)), "UNetConfig: channels=.* must be a non-empty list of widths >= 8"),
+    (lambda: UNetConfig(channels=(32, 50), heads=4), "UNetConfig: heads=4 must divide the bottleneck width 50"),
+    (lambda: UNetConfig(patch=0), "UNetConfig: patch=0 must be an integer >= 1"),
+])
+def test_bad_architectures_are_refused_naming_the_field(make, message):
+    with pytest.raises(InvalidValue, match=message):
+        make()
+
+
+def test_feature_statistics_are_floored_so_still_channels_do_not_blow_up(tiny_model):
+    std = torch.tensor([0.0, 1e-5, 0.5, 1.0, 2.0] + [1.0] * 235)          # (240,), median 1.0
+    tiny_model.set_statistics(torch.zeros(240), std)
+    assert tiny_model.std[:5].tolist() == pytest.approx([1e-3, 1e-3, 0.5, 1.0, 2.0])
+    tiny_model.set_statistics(torch.zeros(240), std, relative_floor=0.6)
+    assert tiny_model.std[:5].tolist() == pytest.approx([0.6, 0.6, 0.6, 1.0, 2.0])
+    tiny_model.set_statistics(torch.zeros(240), std * 1e-4, relative_floor=0.6)  # the absolute floor still holds
+    assert tiny_model.std[:5].tolist() == pytest.approx([1e-3] * 5)
+
+
+def test_fit_with_an_optim_config_leaves_the_ema_weights_in_the_model(tmp_path):
+    clips = [_clip(seed=s) for s in range(3)]
+    schedule = OptimConfig(batch_size=4, lr=3e-3, ema_decay=0.99).schedule(200, seed=1)
+    # Short runs: EMA only from 200 steps on, with its decay capped at 1 - 10 / steps.
+    assert (schedule.steps, schedule.ema_decay, schedule.warmup_steps, schedule.seed) == (200, 0.95, 10, 1)
+    assert OptimConfig(ema_decay=0.99).schedule(199).ema_decay == 0.0
+    torch.manual_seed(0)
+    model = SignSparK(tiny_config())
+    model.set_statistics(*clip_statistics(clips))
+    sampler = make_sampler(clips, schedule.batch_size, BatchConfig(text_drop=0.0, key_drop=0.0))
+    short = dataclasses.replace(schedule, steps=3, checkpoint_every=0)
+    result = fit(model, make_loss(part_weights("rot6d")), sampler, short, tmp_path, progress=False)
+    assert not model.training and result.ema_state is not None
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(value, result.ema_state[name], rtol=0, atol=0, msg=name)
+    torch.manual_seed(0)
+    raw = SignSparK(tiny_config())                                          # the same run through plain train
+    raw.set_statistics(*clip_statistics(clips))
+    train(raw, make_loss(part_weights("rot6d")), sampler, short, tmp_path / "raw", progress=False)
+    assert not torch.equal(raw.unet.inp.weight, model.unet.inp.weight)     # fit kept the average, not the last step
+    final = torch.load(tmp_path / "final.pt", weights_only=True)            # train writes the EMA weights too
+    assert final.keys() == model.state_dict().keys()
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(final[name], value, rtol=0, atol=0, msg=name)
 
 
 def test_resumed_training_ends_with_the_weights_of_an_uninterrupted_run(tmp_path):
@@ -106,7 +190,7 @@ def test_a_fresh_model_reproduces_linear_interpolation_of_the_keyframes():
     model = SignSparK(tiny_config()).eval()
     clip = smooth_clip(20)
     frames = np.array([3, 10, 16])
-    out = kf2p(model, Keyframes(frames, clip[frames], 20), None, "ASL", SamplerConfig(steps=1)).features
+    out = kf2p(model, [Keyframes(frames, clip[frames], 20)], [None], ["ASL"], SamplerConfig(steps=1))[0].features
     expected = np.empty_like(clip)
     for d in range(clip.shape[1]):
         expected[:, d] = np.interp(np.arange(20), frames, clip[frames, d])
@@ -117,6 +201,6 @@ def test_without_the_keyframe_track_a_fresh_model_outputs_the_mean_between_keyfr
     model = SignSparK(tiny_config(keyframe_track=False)).eval()
     clip = smooth_clip(20)
     frames = np.array([3, 10, 16])
-    out = kf2p(model, Keyframes(frames, clip[frames], 20), None, "ASL", SamplerConfig(steps=1)).features
+    out = kf2p(model, [Keyframes(frames, clip[frames], 20)], [None], ["ASL"], SamplerConfig(steps=1))[0].features
     free = np.setdiff1d(np.arange(20), frames)
     np.testing.assert_allclose(out[free], np.broadcast_to(model.mean.numpy(), out[free].shape), rtol=1e-5, atol=1e-5)

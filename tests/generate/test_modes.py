@@ -1,15 +1,18 @@
 """Inference modes: keyframes hit exactly, guidance scale 1 is the conditional output, batching
-changes nothing, and bad input is refused before the network runs."""
+changes nothing, entry i follows seed + i, retrieval falls back to text-to-pose, and bad input is
+refused before the network runs."""
 
 import numpy as np
 import pytest
 import torch
 
-from signlib.data.sequence import Segment
-from signlib.generate.modes import (RETRIEVAL_PADDING, Keyframes, Request, generate_batch, kf2p, retrieval_keyframes,
-                                    sr_t2p, stitch, t2p)
-from signlib.generate.sampling import SamplerConfig, sample
-from signlib.triframe import TriframeDictionary
+from signlib.errors import SignlibError
+from signlib.generate.configs import SamplerConfig
+from signlib.generate.modes import Request, generate, generate_batch, kf2p, sr_t2p, stitch, t2p
+from signlib.generate.sampling import sample
+from signlib.keyframes import Keyframes
+from signlib.triframe import RETRIEVAL_PADDING, TriframeDictionary, retrieval_keyframes
+from signlib.validate import InvalidValue
 
 from .conftest import smooth_clip
 
@@ -21,16 +24,20 @@ def _keys(T=30, frames=(0, 7, 15, 29), seed=0):
 
 @pytest.mark.parametrize("solver", ["euler", "heun"])
 def test_kf2p_hits_the_keyframes_exactly(tiny_model, solver):
-    keys = _keys()
-    out = kf2p(tiny_model, keys, "Her tea is cold.", "ASL", SamplerConfig(steps=3, solver=solver, text_scale=2.0))
-    assert out.num_frames == 30 and out.layout == "rot6d"
-    assert np.array_equal(out.features[keys.frames], keys.features)
-    assert np.isfinite(out.features).all()
+    keys = [_keys(), _keys(45, (3, 20, 44), seed=1)]
+    outs = kf2p(tiny_model, keys, ["Her tea is cold.", None], ["ASL", "BSL"],
+                SamplerConfig(steps=3, solver=solver, text_scale=2.0))
+    assert len(outs) == 2
+    for out, k, lang in zip(outs, keys, ["ASL", "BSL"]):
+        assert out.num_frames == k.num_frames and out.layout == "rot6d" and out.language == lang
+        assert np.array_equal(out.features[k.frames], k.features)                 # (K, 240)
+        assert np.isfinite(out.features).all() and out.meta["keyframes"] == k.frames.tolist()
+    assert outs[0].text == "Her tea is cold." and outs[1].text == ""
 
 
 def test_guidance_scale_one_equals_the_conditional_sampler_output(tiny_model):
     keys = _keys()
-    out = kf2p(tiny_model, keys, "Braucht Sarah ein Ei?", "DGS", SamplerConfig(steps=4), seed=3)
+    out = kf2p(tiny_model, [keys], ["Braucht Sarah ein Ei?"], ["DGS"], SamplerConfig(steps=4), seed=3)[0]
     # The same integration by hand with only the conditional velocity v(K, T).
     T, D = 30, 240
     x0 = torch.randn(T, D, generator=torch.Generator().manual_seed(3))[None]
@@ -49,8 +56,8 @@ def test_guidance_scale_one_equals_the_conditional_sampler_output(tiny_model):
 
 def test_guidance_other_than_one_changes_the_output(tiny_model):
     keys = _keys()
-    a = kf2p(tiny_model, keys, "Her tea is cold.", "ASL", SamplerConfig(steps=3)).features
-    b = kf2p(tiny_model, keys, "Her tea is cold.", "ASL", SamplerConfig(steps=3, text_scale=3.0)).features
+    a = kf2p(tiny_model, [keys], ["Her tea is cold."], ["ASL"], SamplerConfig(steps=3))[0].features
+    b = kf2p(tiny_model, [keys], ["Her tea is cold."], ["ASL"], SamplerConfig(steps=3, text_scale=3.0))[0].features
     assert not np.allclose(a, b)
 
 
@@ -63,13 +70,43 @@ def test_a_request_gives_the_same_sequence_alone_or_in_a_batch(tiny_model):
         np.testing.assert_allclose(seq.features, alone.features, rtol=1e-4, atol=1e-4)
 
 
+def test_generate_in_chunks_equals_one_batch_in_order(tiny_model):
+    reqs = [Request("ASL", f"Text number {i}.", None, 12 + 3 * i, seed=i) for i in range(5)]
+    sampler = SamplerConfig(steps=2, text_scale=1.5)
+    whole = generate_batch(tiny_model, reqs, sampler)
+    chunked = generate(tiny_model, reqs, sampler, batch_size=2)
+    assert [s.num_frames for s in chunked] == [12, 15, 18, 21, 24]
+    for a, b in zip(whole, chunked):
+        np.testing.assert_allclose(a.features, b.features, rtol=1e-4, atol=1e-4)
+    with pytest.raises(SignlibError, match="no requests"):
+        generate(tiny_model, [], sampler)
+
+
 def test_t2p_uses_the_predicted_length_and_the_seed(tiny_model):
-    out = t2p(tiny_model, "星期一谁寄照片？", "CSL", sampler=SamplerConfig(steps=2))
-    assert 8 <= out.num_frames <= 64 and out.language == "CSL"
-    fixed = t2p(tiny_model, "Her tea is cold.", "ASL", num_frames=20, sampler=SamplerConfig(steps=2), seed=1)
-    again = t2p(tiny_model, "Her tea is cold.", "ASL", num_frames=20, sampler=SamplerConfig(steps=2), seed=1)
-    other = t2p(tiny_model, "Her tea is cold.", "ASL", num_frames=20, sampler=SamplerConfig(steps=2), seed=2)
+    sampler = SamplerConfig(steps=2)
+    texts, languages = ["星期一谁寄照片？", "Her tea is cold."], ["CSL", "ASL"]
+    out = t2p(tiny_model, texts, languages, sampler)
+    predicted = tiny_model.predict_length(texts, languages).tolist()
+    assert [s.num_frames for s in out] == predicted and all(8 <= n <= 64 for n in predicted)
+    assert [s.language for s in out] == languages and [s.text for s in out] == texts
+    text = ["Her tea is cold."]
+    fixed = t2p(tiny_model, text, ["ASL"], sampler, seed=1, num_frames=[20])[0]
+    again = t2p(tiny_model, text, ["ASL"], sampler, seed=1, num_frames=[20])[0]
+    other = t2p(tiny_model, text, ["ASL"], sampler, seed=2, num_frames=[20])[0]
+    assert fixed.num_frames == 20
     assert np.array_equal(fixed.features, again.features) and not np.allclose(fixed.features, other.features)
+
+
+def test_entry_i_is_seeded_by_seed_plus_i(tiny_model):
+    sampler = SamplerConfig(steps=2)
+    both = t2p(tiny_model, ["Her tea is cold."] * 2, ["ASL"] * 2, sampler, seed=1, num_frames=[20, 20])
+    second = t2p(tiny_model, ["Her tea is cold."], ["ASL"], sampler, seed=2, num_frames=[20])[0]
+    np.testing.assert_allclose(both[1].features, second.features, rtol=1e-4, atol=1e-4)
+    assert not np.allclose(both[0].features, both[1].features)
+    keys = _keys()
+    pair = kf2p(tiny_model, [keys, keys], [None, None], ["ASL", "ASL"], sampler, seed=5)
+    alone = kf2p(tiny_model, [keys], [None], ["ASL"], sampler, seed=6)[0]
+    np.testing.assert_allclose(pair[1].features, alone.features, rtol=1e-4, atol=1e-4)
 
 
 def _dictionary():
@@ -79,44 +116,62 @@ def _dictionary():
     return TriframeDictionary("rot6d", frames, spans, {k: True for k in frames})
 
 
-def test_retrieval_lays_signs_out_with_fixed_padding():
-    keys = retrieval_keyframes(_dictionary(), "DGS", ["SARAH", "EI", "BRAUCHEN"])
-    p = RETRIEVAL_PADDING
-    # SARAH lasts 12 frames, EI 9, BRAUCHEN 2 (< 3, widened to 3 so its keyframes stay distinct).
-    assert keys.frames.tolist() == [p, p + 5, p + 11, 2 * p + 12, 2 * p + 16, 2 * p + 20, 3 * p + 21, 3 * p + 22, 3 * p + 23]
-    assert keys.num_frames == 4 * p + 24
-    assert keys.segments == (Segment(p, p + 12, "SARAH"), Segment(2 * p + 12, 2 * p + 21, "EI"),
-                             Segment(3 * p + 21, 3 * p + 24, "BRAUCHEN"))
-    np.testing.assert_array_equal(keys.features[3:6], _dictionary().lookup("DGS", "EI"))
-
-
-def test_stitch_and_retrieval_t2p_go_through_the_dictionary(tiny_model):
+def test_stitch_goes_through_the_dictionary(tiny_model):
     d = _dictionary()
-    out = stitch(tiny_model, d, ["EI", "SARAH"], "DGS", sampler=SamplerConfig(steps=2))
-    keys = retrieval_keyframes(d, "DGS", ["EI", "SARAH"])
+    outs = stitch(tiny_model, d, [["EI", "SARAH"], ["BRAUCHEN"]], ["DGS", "DGS"], texts=["Sarah, ein Ei.", None],
+                  sampler=SamplerConfig(steps=2))
+    for out, glosses in zip(outs, [["EI", "SARAH"], ["BRAUCHEN"]]):
+        keys = retrieval_keyframes(d, "DGS", glosses)
+        assert out.num_frames == keys.num_frames and np.array_equal(out.features[keys.frames], keys.features)
+        assert [s.gloss for s in out.segments] == glosses
+    assert outs[0].text == "Sarah, ein Ei." and outs[1].text == ""
+    # The same as keyframe-to-pose through the retrieved keyframes, with the same seeds.
+    same = kf2p(tiny_model, [retrieval_keyframes(d, "DGS", ["EI", "SARAH"])], ["Sarah, ein Ei."], ["DGS"],
+                SamplerConfig(steps=2))[0]
+    np.testing.assert_allclose(outs[0].features, same.features, rtol=1e-4, atol=1e-4)
+    with pytest.raises(SignlibError, match="no dictionary entry for gloss 'UNBEKANNT'"):
+        stitch(tiny_model, d, [["UNBEKANNT"]], ["DGS"])
+    with pytest.raises(SignlibError, match="unknown sign language"):
+        stitch(tiny_model, d, [["EI"]], ["XSL"])
+
+
+def test_retrieval_t2p_skips_unknown_glosses_and_keeps_the_predicted_order(tiny_model):
+    d = _dictionary()
+    translate = lambda texts, langs: [["BRAUCHEN", "UNBEKANNT", "SARAH"] for _ in texts]  # noqa: E731
+    out = sr_t2p(tiny_model, translate, d, ["Braucht Sarah ein Ei?"], ["DGS"], SamplerConfig(steps=2))[0]
+    keys = retrieval_keyframes(d, "DGS", ["BRAUCHEN", "SARAH"])
+    assert [s.gloss for s in out.segments] == ["BRAUCHEN", "SARAH"] and out.meta["retrieved"] is True
     assert out.num_frames == keys.num_frames and np.array_equal(out.features[keys.frames], keys.features)
-    assert [s.gloss for s in out.segments] == ["EI", "SARAH"]
-    # Unknown predicted glosses are skipped; the rest are generated in the predicted order.
-    translate = lambda texts, langs: [["BRAUCHEN", "UNBEKANNT", "SARAH"]]  # noqa: E731
-    out = sr_t2p(tiny_model, translate, d, "Braucht Sarah ein Ei?", "DGS", SamplerConfig(steps=2))
-    assert [s.gloss for s in out.segments] == ["BRAUCHEN", "SARAH"]
-    with pytest.raises(ValueError, match="no predicted gloss"):
-        sr_t2p(tiny_model, lambda t, l: [["UNBEKANNT"]], d, "Braucht Sarah ein Ei?", "DGS")
-    with pytest.raises(ValueError, match="no dictionary entry"):
-        stitch(tiny_model, d, ["UNBEKANNT"], "DGS")
+    assert out.text == "Braucht Sarah ein Ei?"
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: Keyframes(np.array([0, 30]), np.zeros((2, 240)), 30), "outside"),
-    (lambda: Keyframes(np.array([-1, 3]), np.zeros((2, 240)), 30), "outside"),
-    (lambda: Keyframes(np.array([5, 3]), np.zeros((2, 240)), 30), "sorted"),
-    (lambda: Keyframes(np.array([1]), np.zeros((2, 240)), 30), "features"),
-    (lambda: Keyframes(np.array([1]), np.full((1, 240), np.nan), 30), "NaN"),
-    (lambda: Keyframes(np.array([], np.int64), np.zeros((0, 240)), 0), "num_frames"),
-])
-def test_bad_keyframes_are_refused(make, message):
-    with pytest.raises(ValueError, match=message):
-        make()
+def test_retrieval_t2p_falls_back_to_t2p_when_nothing_is_retrieved(tiny_model):
+    d = _dictionary()
+    texts, languages = ["Braucht Sarah ein Ei?", "Wer?", "Sarah."], ["DGS"] * 3
+    too_long = ["SARAH", "EI", "BRAUCHEN", "SARAH"]
+    assert retrieval_keyframes(d, "DGS", too_long).num_frames == 5 * RETRIEVAL_PADDING + 36 > 64  # over max_frames
+    predicted = [["UNBEKANNT"], too_long, ["SARAH"]]
+    sampler = SamplerConfig(steps=2)
+    out = sr_t2p(tiny_model, lambda t, l: predicted, d, texts, languages, sampler, seed=4)
+    assert [s.meta["retrieved"] for s in out] == [False, False, True]
+    fallback = t2p(tiny_model, texts[:2], languages[:2], sampler, seed=4)    # entries 0 and 1: seeds 4 and 5
+    for got, expected in zip(out[:2], fallback):
+        assert got.segments == () and got.meta["keyframes"] == [] and got.text == expected.text
+        assert got.num_frames == expected.num_frames
+        np.testing.assert_allclose(got.features, expected.features, rtol=1e-4, atol=1e-4)
+    assert [s.gloss for s in out[2].segments] == ["SARAH"]
+
+
+def test_list_arguments_must_match_in_length(tiny_model):
+    keys = _keys()
+    with pytest.raises(SignlibError, match="texts: expected a list of 2 entries"):
+        kf2p(tiny_model, [keys, keys], [None], ["ASL", "ASL"])
+    with pytest.raises(SignlibError, match="languages: expected a list of 1 entries"):
+        kf2p(tiny_model, [keys], [None], "ASL")                         # a bare string is not a list
+    with pytest.raises(SignlibError, match="num_frames: expected a list of 1 entries"):
+        t2p(tiny_model, ["Hi"], ["ASL"], num_frames=[10, 12])
+    with pytest.raises(SignlibError, match="languages: expected a list of 2 entries"):
+        sr_t2p(tiny_model, lambda t, l: [["EI"]] * len(t), _dictionary(), ["a", "b"], ["DGS"])
 
 
 @pytest.mark.parametrize("req, message", [
@@ -127,18 +182,18 @@ def test_bad_keyframes_are_refused(make, message):
     (Request("ASL", "   ", None, 10), "text is empty"),
 ])
 def test_bad_requests_are_refused_before_the_network_runs(tiny_model, req, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(SignlibError, match=message):
         generate_batch(tiny_model, [req])
 
 
 def test_keyframes_of_another_layout_are_refused(tiny_model):
-    with pytest.raises(ValueError, match="channels"):
-        kf2p(tiny_model, Keyframes(np.array([0]), np.zeros((1, 138)), 10), None, "ASL")
+    with pytest.raises(SignlibError, match="channels"):
+        kf2p(tiny_model, [Keyframes(np.array([0]), np.zeros((1, 138)), 10)], [None], ["ASL"])
 
 
 def test_temperature_zero_removes_the_seed_from_the_output(tiny_model):
-    cold = [t2p(tiny_model, "Her tea is cold.", "ASL", 20, SamplerConfig(steps=2, temperature=0.0), seed=s).features
-            for s in (1, 2)]
+    cold = [t2p(tiny_model, ["Her tea is cold."], ["ASL"], SamplerConfig(steps=2, temperature=0.0), seed=s,
+                num_frames=[20])[0].features for s in (1, 2)]
     np.testing.assert_array_equal(cold[0], cold[1])
-    with pytest.raises(ValueError, match="temperature"):
+    with pytest.raises(InvalidValue, match="SamplerConfig: temperature=-1.0 must be a number in"):
         SamplerConfig(temperature=-1.0)

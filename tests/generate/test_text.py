@@ -13,7 +13,7 @@ from torch import nn
 from signlib.errors import SignlibError
 from signlib.generate.text import (ByteTextEncoder, PretrainedSentenceEncoder, TextEncoderConfig, TextEncoding,
                                    build_text_encoder)
-from signlib.generate.tokens import NULL, encode_texts
+from signlib.text.tokens import NULL, encode_texts
 
 SMALL = TextEncoderConfig(d_model=32, layers=2, heads=4, ff=64, dropout=0.1)
 MIXED = (["Hello there", "Guten Tag", "你好世界", None], ["ASL", "DGS", "CSL", "BSL"])
@@ -107,7 +107,7 @@ def test_gradients_reach_the_byte_embedding():
 @pytest.mark.parametrize("overrides,match", [
     ({"kind": "gpt"}, "kind='gpt' is not one of bytes, pretrained"),
     ({"d_model": 0}, "d_model=0"),
-    ({"d_model": 30, "heads": 4}, "not divisible by heads=4"),
+    ({"d_model": 30, "heads": 4}, "heads=4 must divide d_model=30"),
     ({"dropout": 1.0}, "dropout=1.0"),
     ({"max_bytes": 0}, "max_bytes=0"),
 ])

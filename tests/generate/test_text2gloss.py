@@ -7,11 +7,15 @@ import numpy as np
 import pytest
 import torch
 
+from signlib.checkpoint import save_model
 from signlib.errors import SignlibError
-from signlib.generate import tokens
-from signlib.generate.text2gloss import (GlossVocab, Text2Gloss, Text2GlossConfig, load_text2gloss, make_loss,
-                                         make_sampler, save_text2gloss, translate)
+from signlib.generate.configs import Text2GlossConfig
+from signlib.generate.text2gloss import (Text2Gloss, Translator, load_text2gloss, make_loss, make_sampler,
+                                         save_text2gloss_card, translate)
+from signlib.text import tokens
+from signlib.text.glosses import GlossVocab
 from signlib.train import TrainConfig, train
+from signlib.validate import InvalidValue
 
 # Reordered, function words dropped, synonyms (GRANDMOTHER), German and Chinese text.
 PAIRS = [
@@ -42,7 +46,7 @@ def trained(tmp_path_factory):
               config, folder, progress=False)
     finally:
         torch.set_num_threads(threads)
-    save_text2gloss(folder, model, vocab, TINY)
+    save_text2gloss_card(folder, model, vocab)
     return model, vocab, folder
 
 
@@ -62,12 +66,14 @@ def test_vocab_round_trip_and_specials():
 
 
 def test_config_validation():
-    with pytest.raises(SignlibError, match="heads"):
+    with pytest.raises(InvalidValue, match="Text2GlossConfig: heads=4 must divide d_model=130"):
         Text2GlossConfig(d_model=130, heads=4)
-    with pytest.raises(SignlibError, match="dropout"):
+    with pytest.raises(InvalidValue, match="Text2GlossConfig: dropout=1.0 must be a number in"):
         Text2GlossConfig(dropout=1.0)
-    with pytest.raises(SignlibError, match="max_glosses"):
+    with pytest.raises(InvalidValue, match="Text2GlossConfig: max_glosses=0 must be an integer >= 1"):
         Text2GlossConfig(max_glosses=0)
+    with pytest.raises(InvalidValue, match="Text2GlossConfig: ngram_buckets=2.5 must be an integer"):
+        Text2GlossConfig(ngram_buckets=2.5)
 
 
 def test_copy_matrix_finds_spellings_in_the_text():
@@ -107,31 +113,63 @@ def test_overfit_reproduces_every_training_sentence(trained):
     assert translate(model, vocab, [], []) == []
 
 
+def test_translator_is_the_callable_retrieval_takes(trained):
+    model, vocab, _ = trained
+    texts, languages, glosses = zip(*PAIRS)
+    translator = Translator(model, vocab)
+    assert translator(texts, languages) == [list(g) for g in glosses]      # tuples are fine: lists are made
+    assert translator(["Her tea is cold."], ["ASL"]) == [["HER", "TEA", "COLD"]]
+    with pytest.raises(SignlibError, match="languages"):
+        translator(["Hello.", "Hi."], ["ASL"])
+
+
 def test_save_load_round_trip(trained):
     model, vocab, folder = trained
+    card = json.loads((folder / "model.json").read_text())
+    assert card["format"] == "signlib.text2gloss/1" and Text2GlossConfig(**card["config"]) == TINY
+    assert GlossVocab.from_dict(card["vocab"]).tokens == vocab.tokens
     loaded, loaded_vocab = load_text2gloss(folder)
     assert loaded.config == TINY and loaded_vocab.tokens == vocab.tokens and not loaded.training
     texts, languages, _ = zip(*PAIRS)
     assert translate(loaded, loaded_vocab, texts, languages) == translate(model, vocab, texts, languages)
 
 
+def test_save_model_writes_weights_and_the_same_card(trained, tmp_path):
+    model, vocab, folder = trained
+    save_model(tmp_path, model, "text2gloss", json.loads((folder / "model.json").read_text())["config"],
+               vocab=vocab.to_dict())
+    loaded, loaded_vocab = load_text2gloss(tmp_path)
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(loaded.state_dict()[name], value, rtol=0, atol=0, msg=name)
+    with pytest.raises(SignlibError, match="vocabulary differs"):
+        save_text2gloss_card(tmp_path, model, GlossVocab(["ONLY"]))
+
+
 def test_load_errors_name_the_file(trained, tmp_path):
     _, _, folder = trained
-    with pytest.raises(SignlibError, match="text2gloss.json"):
+    with pytest.raises(SignlibError, match="model.json: not found"):
         load_text2gloss(tmp_path)
-    (tmp_path / "text2gloss.json").write_text((folder / "text2gloss.json").read_text())
+    (tmp_path / "model.json").write_text((folder / "model.json").read_text())
     with pytest.raises(SignlibError, match="final.pt: weights not found"):
         load_text2gloss(tmp_path)
     (tmp_path / "final.pt").write_bytes((folder / "final.pt").read_bytes()[:100])
     with pytest.raises(SignlibError, match="final.pt: cannot load"):
         load_text2gloss(tmp_path)
-    card = json.loads((folder / "text2gloss.json").read_text())
+    card = json.loads((folder / "model.json").read_text())
     card["config"]["layers"] = 3
-    (tmp_path / "text2gloss.json").write_text(json.dumps(card))
-    with pytest.raises(SignlibError, match="text2gloss.json: bad card"):
+    (tmp_path / "model.json").write_text(json.dumps(card))
+    with pytest.raises(SignlibError, match="model.json: bad card"):
         load_text2gloss(tmp_path)
-    (tmp_path / "text2gloss.json").write_text("{not json")
-    with pytest.raises(SignlibError, match="text2gloss.json: not valid JSON"):
+    card = json.loads((folder / "model.json").read_text())
+    del card["vocab"]
+    (tmp_path / "model.json").write_text(json.dumps(card))
+    with pytest.raises(SignlibError, match="model.json: bad card"):
+        load_text2gloss(tmp_path)
+    (tmp_path / "model.json").write_text(json.dumps({**card, "format": "signlib.signspark/1"}))
+    with pytest.raises(SignlibError, match="model.json: not a signlib.text2gloss/1 card"):
+        load_text2gloss(tmp_path)
+    (tmp_path / "model.json").write_text("{not json")
+    with pytest.raises(SignlibError, match="model.json: not valid JSON"):
         load_text2gloss(tmp_path)
 
 

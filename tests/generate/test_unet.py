@@ -65,5 +65,5 @@ def test_condition_and_keyframe_mask_change_the_output():
 def test_bad_configs_are_refused():
     with pytest.raises(ValueError, match="heads"):
         UNetConfig(channels=(16, 30), heads=4)
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(ValueError, match=r"UNetConfig: channels=\(\) must be a non-empty list"):
         UNetConfig(channels=())

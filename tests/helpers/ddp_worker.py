@@ -29,11 +29,10 @@ def signspark_setup():
     """A tiny SignSparK with its sampler and loss: text, keyframes and lists of strings in the batch."""
     import numpy as np
 
+    from signlib.generate.configs import SignSparKConfig, TextEncoderConfig, UNetConfig
     from signlib.generate.data import GenClip, make_loss, make_sampler
     from signlib.generate.flow import part_weights
-    from signlib.generate.model import SignSparK, SignSparKConfig
-    from signlib.generate.text import TextEncoderConfig
-    from signlib.generate.unet import UNetConfig
+    from signlib.generate.model import SignSparK
 
     config = SignSparKConfig(max_frames=64, text=TextEncoderConfig(d_model=16, layers=1, heads=2, ff=32),
                              unet=UNetConfig(channels=(16, 24), heads=2, cond_dim=16))

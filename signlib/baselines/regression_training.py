@@ -1,4 +1,4 @@
-"""Training the regression baseline (:mod:`signlib.generate.regression`) with :func:`signlib.train.train`.
+"""What :func:`signlib.train.train` needs to fit the regression baseline (:mod:`signlib.baselines.regression`).
 
 Batches are whole clips of similar length (the SignSparK sampler of :mod:`signlib.generate.data`,
 without condition dropout: this baseline has no classifier-free guidance). The loss is teacher-forced
@@ -10,24 +10,19 @@ are never exactly the data, and a decoder trained on clean inputs drifts quickly
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import torch
 
+from signlib.baselines.regression import RegressionConfig, teacher_inputs
 from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
-from signlib.generate.data import GenClip, feature_statistics, make_sampler as clip_sampler, to_genclip
-from signlib.generate.regression import (ProgressiveTransformer, RegressionConfig, save_regression,
-                                         teacher_inputs)
-from signlib.generate.tokens import check_language
+from signlib.generate.data import BatchConfig, GenClip, make_sampler as clip_sampler, to_genclip
 from signlib.pose.layout import get_layout
-from signlib.train import TrainConfig, TrainResult, train
+from signlib.text.tokens import check_language
 
 
 def as_clips(items) -> list[GenClip]:
-    """Training clips from :class:`GenClip` s (e.g. ``prepare_clips(corpus, "train")``) or
+    """Training clips from :class:`GenClip` s (e.g. ``training_clips(corpus, None)`` of the signspark stage) or
     :class:`~signlib.data.sequence.Sequence` s (their gold keyframes are not needed)."""
     clips = [to_genclip(c, keyframes=[]) if isinstance(c, Sequence) else c for c in items]
     if not clips:
@@ -60,7 +55,7 @@ def make_sampler(clips, batch_size: int, max_frames: int | None = None, bucket: 
         longest = max(clips, key=lambda c: len(c.features))
         raise SignlibError(f"clip {longest.id!r}: {len(longest.features)} frames, over max_frames={max_frames}")
     # No text or keyframe dropout: the model always reads its text and never sees keyframes.
-    sample = clip_sampler(clips, batch_size, text_drop=0.0, key_drop=1.0, bucket=bucket)
+    sample = clip_sampler(clips, batch_size, BatchConfig(text_drop=0.0, key_drop=1.0, bucket=bucket))
 
     def sample_batch(step: int, rng: np.random.Generator) -> dict:
         batch = sample(step, rng)
@@ -102,38 +97,3 @@ def make_loss(input_noise: float | None = None, counter_weight: float | None = N
         return loss, {"loss": float(loss.detach()), "mse": float(mse.detach()), "counter": float(counter_mse.detach())}
 
     return loss_fn
-
-
-def train_regression(clips, out_dir: str | os.PathLike, steps: int, seed: int = 0, device: str = "cpu",
-                     batch_size: int = 32, lr: float = 2e-3, progress: bool = True, **overrides
-                     ) -> tuple[ProgressiveTransformer, TrainResult]:
-    """Train a :class:`ProgressiveTransformer` on ``clips`` (GenClips or Sequences) for ``steps``
-    AdamW steps; ``overrides`` are :class:`RegressionConfig` fields (``layout``, ``max_frames``,
-    ``input_noise``, …). Writes ``out_dir/{last.pt, final.pt, config.json, metrics_rows.json,
-    regression.json}`` (a killed run resumes from ``last.pt``); returns the model (EMA weights
-    from 200 steps on) in eval mode and the run."""
-    clips = as_clips(clips)
-    try:
-        config = RegressionConfig(**overrides)
-    except TypeError as err:  # an unknown field name
-        raise SignlibError(f"train_regression: {err}") from None
-    check_clips(clips, config)
-    # EMA starts from the initial weights, which keep a share decay**steps of it: at 0.99 that is
-    # 13% after 200 steps, so short runs average over their last ~10% of steps instead.
-    ema = min(0.99, 1.0 - 10.0 / steps) if steps >= 200 else 0.0
-    tcfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, weight_decay=0.01,
-                       warmup_steps=max(1, steps // 20), ema_decay=ema,
-                       checkpoint_every=max(1, steps // 5), log_every=max(1, min(25, steps // 10)),
-                       seed=seed, device=device)
-    torch.manual_seed(seed)  # the initial weights, like every later step, follow the seed
-    model = ProgressiveTransformer(config)
-    mean, std = feature_statistics(clips)
-    model.set_statistics(torch.from_numpy(mean), torch.from_numpy(std))
-    info = {"class": "ProgressiveTransformer", "parameters": sum(p.numel() for p in model.parameters()),
-            "config": config.to_dict(), "train_clips": len(clips)}
-    result = train(model, make_loss(), make_sampler(clips, batch_size, config.max_frames), tcfg, Path(out_dir),
-                   progress=progress, model_info=info)
-    if result.ema_state is not None:
-        result.load_ema(model)
-    save_regression(out_dir, model)
-    return model.eval(), result

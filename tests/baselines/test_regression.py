@@ -8,21 +8,37 @@ import numpy as np
 import pytest
 import torch
 
+from signlib.baselines.configs import RegressionConfig
+from signlib.baselines.regression import (KIND, ProgressiveTransformer, generate_regression, load_regression,
+                                          save_regression_card, teacher_inputs)
+from signlib.baselines.regression_training import as_clips, check_clips, make_loss, make_sampler
+from signlib.checkpoint import CARD, WEIGHTS, card_format, save_model
 from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
-from signlib.generate.data import GenClip
-from signlib.generate.regression import (ProgressiveTransformer, RegressionConfig, generate_regression,
-                                         load_regression, save_regression, teacher_inputs)
-from signlib.generate.regression_train import make_loss, make_sampler, train_regression
-from signlib.generate.text import TextEncoderConfig
-
-from .conftest import smooth_clip
+from signlib.generate.configs import TextEncoderConfig
+from signlib.generate.data import GenClip, clip_statistics
+from signlib.train import OptimConfig, fit
+from signlib.validate import InvalidValue, is_from_data
 
 TINY_TEXT = TextEncoderConfig(d_model=32, layers=1, heads=2, ff=64, dropout=0.0)
 TINY = dict(layout="rot6d", max_frames=64, text=TINY_TEXT, d_model=48, layers=2, heads=4, ff=96, dropout=0.0)
 TEXTS = ["One cat.", "Zwei Hunde laufen.", "三只鸟"]
 LANGS = ["ASL", "DGS", "CSL"]
 LENGTHS = [20, 28, 36]
+
+
+def smooth_clip(T: int = 40, D: int = 240, seed: int = 0) -> np.ndarray:
+    """``(T, D)`` smooth curves (a few sinusoids per channel): signing-like, cheap to learn."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, T)[:, None]
+    freq, phase, amp = rng.uniform(0.5, 2.0, D), rng.uniform(0, 2 * np.pi, D), rng.uniform(0.1, 0.5, D)
+    return (amp * np.sin(2 * np.pi * freq * t + phase) + rng.normal(0, 0.3, D)).astype(np.float32)
+
+
+def save_folder(folder, model: ProgressiveTransformer) -> None:
+    """A model folder of ``model``'s current weights, as the training stage leaves it."""
+    save_model(folder, model, KIND, model.config.to_dict())
+    save_regression_card(folder, model)
 
 
 def tiny_model(**changes) -> ProgressiveTransformer:
@@ -40,28 +56,65 @@ def clips() -> list[GenClip]:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
+    """``(model, TrainResult, folder)``: the tiny model fitted to the three clips the way the
+    ``train_regression`` stage does it (statistics, ``fit``, the card)."""
     folder = tmp_path_factory.mktemp("regression")
+    config = RegressionConfig(**TINY, input_noise=0.05, counter_weight=1.0)
+    train_clips = clips()
+    check_clips(train_clips, config)
     # One thread: a model this small gains nothing from two, and a busy second core makes two slow.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
+        torch.manual_seed(0)
+        model = ProgressiveTransformer(config)
+        model.set_statistics(*clip_statistics(train_clips))
         # 199 steps: EMA (from 200 steps on) starts from the initial weights and would lag this short a run.
-        model, result = train_regression(clips(), folder, steps=199, batch_size=6, lr=3e-3, progress=False,
-                                         input_noise=0.05, counter_weight=1.0, **TINY)
+        schedule = OptimConfig(batch_size=6, lr=3e-3, ema_decay=0.99).schedule(199, seed=0, device="cpu")
+        assert schedule.ema_decay == 0.0
+        result = fit(model, make_loss(), make_sampler(train_clips, 6, config.max_frames), schedule, folder,
+                     progress=False)
+        save_regression_card(folder, model, train_clips=len(train_clips))
     finally:
         torch.set_num_threads(threads)
     return model, result, folder
 
 
-def test_config_validates_and_round_trips():
+def test_config_round_trips_and_marks_what_the_data_decides():
     config = RegressionConfig(**TINY)
     assert RegressionConfig.from_dict(dataclasses.asdict(config)) == config
-    for bad in (dict(layout="nope"), dict(heads=5), dict(max_frames=0), dict(input_noise=-0.1),
-                dict(dropout=1.0), dict(counter_weight=float("nan")), dict(text={"d_model": 8, "bogus": 1})):
-        with pytest.raises(SignlibError, match="layout|d_model|max_frames|input_noise|dropout|counter_weight|text"):
-            RegressionConfig(**{**TINY, **bad})
-    with pytest.raises(SignlibError, match="not a regression config"):
+    assert RegressionConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config     # text from JSON
+    from_data = {f.name for f in dataclasses.fields(RegressionConfig) if is_from_data(f)}
+    assert from_data == {"layout", "max_frames", "fps"}
+    with pytest.raises(SignlibError, match="not a regression config .*colour"):
         RegressionConfig.from_dict({"layers": 2, "colour": "red"})
+    with pytest.raises(SignlibError, match="RegressionConfig: text=.*bogus"):
+        RegressionConfig.from_dict({**config.to_dict(), "text": {"d_model": 8, "bogus": 1}})
+
+
+@pytest.mark.parametrize("changes,key,message", [
+    (dict(heads=5), "heads", "heads=5 must divide d_model=48"),
+    (dict(max_frames=0), "max_frames", "max_frames=0 must be an integer >= 1"),
+    (dict(input_noise=-0.1), "input_noise", r"input_noise=-0.1 must be a number in \[0, inf\]"),
+    (dict(dropout=1.0), "dropout", r"dropout=1.0 must be a number in \[0, 1\)"),
+    (dict(counter_weight=float("nan")), "counter_weight", r"counter_weight=nan must be a number in \[0, inf\]"),
+    (dict(fps=0), "fps", r"fps=0 must be a number in \[0.001, inf\]"),
+    (dict(text=3), "text", "text=3 must be a TextEncoderConfig"),
+])
+def test_bad_config_values_are_one_line_errors_naming_the_field(changes, key, message):
+    with pytest.raises(InvalidValue, match=f"^RegressionConfig: {message}$") as err:
+        RegressionConfig(**{**TINY, **changes})
+    assert err.value.key == key
+
+
+def test_unknown_layout_is_an_error_naming_the_known_ones():
+    with pytest.raises(SignlibError, match="unknown layout 'nope'; known layouts: .*rot6d"):
+        RegressionConfig(**{**TINY, "layout": "nope"})
+
+
+def test_unknown_text_key_is_a_signlib_error():
+    with pytest.raises(SignlibError, match="RegressionConfig: text=.*bogus"):
+        RegressionConfig(**{**TINY, "text": {"d_model": 8, "bogus": 1}})
 
 
 def test_shapes_and_teacher_inputs():
@@ -179,19 +232,23 @@ def test_generation_stops_at_max_frames_without_a_counter():
 
 def test_save_load_round_trip(trained, tmp_path):
     model, _, folder = trained
-    loaded = load_regression(folder)                    # the folder train_regression wrote
+    card = json.loads((folder / CARD).read_text())
+    assert card["format"] == card_format("regression") and card["config"] == model.config.to_dict()
+    assert card["train_clips"] == 3                     # extra card fields are kept
+    loaded = load_regression(folder)                    # the folder fit + save_regression_card wrote
     assert loaded.config == model.config and not loaded.training
     torch.testing.assert_close(loaded.mean, model.mean)
+    torch.testing.assert_close(loaded.std, model.std)
     a, b = generate_regression(model, TEXTS, LANGS), generate_regression(loaded, TEXTS, LANGS)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x.features, y.features)
-    save_regression(tmp_path, loaded)
+    save_folder(tmp_path, loaded)
     again = load_regression(tmp_path)
     for x, y in zip(a, generate_regression(again, TEXTS, LANGS)):
         np.testing.assert_array_equal(x.features, y.features)
 
 
-def test_bad_input_gives_clear_errors(tmp_path):
+def test_bad_generation_requests_give_clear_errors():
     model = tiny_model()
     with pytest.raises(SignlibError, match="unknown sign language 'XSL'"):
         generate_regression(model, ["hello"], ["XSL"])
@@ -203,27 +260,51 @@ def test_bad_input_gives_clear_errors(tmp_path):
         generate_regression(model, ["a", "b"], ["ASL"])
     with pytest.raises(SignlibError, match="max_frames=65"):
         generate_regression(model, ["hello"], ["ASL"], max_frames=65)
+    with pytest.raises(SignlibError, match="batch_size=0 must be a positive integer"):
+        generate_regression(model, ["hello"], ["ASL"], batch_size=0)
+
+
+def test_training_clips_are_checked_against_the_config():
+    config = RegressionConfig(**TINY)
     # Clips of another layout (xyz keypoints are not 240 rot6d channels).
     odd = [GenClip("x", np.zeros((10, 99), np.float32), np.ones((10, 99), bool), np.zeros(0, np.int64), "a", "ASL")]
-    with pytest.raises(SignlibError, match="do not match layout 'rot6d'"):
-        train_regression(odd, tmp_path / "odd", steps=1, progress=False, max_frames=64)
-    with pytest.raises(SignlibError, match="unknown layout"):
-        train_regression(clips(), tmp_path / "odd", steps=1, progress=False, layout="rot7d")
-    with pytest.raises(SignlibError, match="colour"):
-        train_regression(clips(), tmp_path / "odd", steps=1, progress=False, colour="red")
-    # Model folders: missing, corrupt weights, corrupt card.
-    with pytest.raises(SignlibError, match="regression.json: not found"):
+    with pytest.raises(SignlibError, match="clip 'x': features \\(10, 99\\) do not match layout 'rot6d'"):
+        check_clips(odd, config)
+    with pytest.raises(SignlibError, match="clip 'c2': 36 frames, outside \\[1, max_frames=30\\]"):
+        check_clips(clips(), dataclasses.replace(config, max_frames=30))
+    with pytest.raises(SignlibError, match="unknown sign language 'XSL'"):
+        check_clips([dataclasses.replace(clips()[0], language="XSL")], config)
+    with pytest.raises(SignlibError, match="regression: no training clips"):
+        as_clips([])
+    with pytest.raises(SignlibError, match="must be GenClip or Sequence, got str"):
+        as_clips(["clip"])
+    seq = Sequence(smooth_clip(20, 240, seed=5), "rot6d", 25.0, text="Hi.", language="BSL", id="s")
+    [clip] = as_clips([seq])                             # a Sequence becomes a GenClip without keyframes
+    assert (clip.id, clip.text, clip.language, len(clip.keyframes)) == ("s", "Hi.", "BSL", 0)
+    np.testing.assert_array_equal(clip.features, seq.features)
+
+
+def test_bad_model_folders_are_one_line_errors_naming_the_file(tmp_path):
+    model = tiny_model()
+    with pytest.raises(SignlibError, match="model.json: not found: .* is not a regression model folder"):
         load_regression(tmp_path / "none")
-    save_regression(tmp_path / "m", model)
-    (tmp_path / "m" / "final.pt").write_bytes(b"not a zip file")
+    save_folder(tmp_path / "m", model)
+    (tmp_path / "m" / WEIGHTS).write_bytes(b"not a zip file")
     with pytest.raises(SignlibError, match="final.pt: cannot load weights"):
         load_regression(tmp_path / "m")
-    (tmp_path / "m" / "final.pt").unlink()
+    (tmp_path / "m" / WEIGHTS).unlink()
     with pytest.raises(SignlibError, match="final.pt: weights not found"):
         load_regression(tmp_path / "m")
-    (tmp_path / "m" / "regression.json").write_text('{"format": "something else"}')
-    with pytest.raises(SignlibError, match="bad card"):
+    card = json.loads((tmp_path / "m" / CARD).read_text())
+    (tmp_path / "m" / CARD).write_text(json.dumps({**card, "config": {**card["config"], "heads": 5}}))
+    with pytest.raises(SignlibError, match="model.json: bad card .*heads=5 must divide d_model=48"):
         load_regression(tmp_path / "m")
-    (tmp_path / "m" / "regression.json").write_text("{oops")
-    with pytest.raises(SignlibError, match="not valid JSON"):
+    (tmp_path / "m" / CARD).write_text(json.dumps({**card, "config": {**card["config"], "colour": "red"}}))
+    with pytest.raises(SignlibError, match="model.json: bad card .*not a regression config.*colour"):
+        load_regression(tmp_path / "m")
+    (tmp_path / "m" / CARD).write_text('{"format": "something else"}')
+    with pytest.raises(SignlibError, match="model.json: not a signlib.regression/1 card .*'something else'"):
+        load_regression(tmp_path / "m")
+    (tmp_path / "m" / CARD).write_text("{oops")
+    with pytest.raises(SignlibError, match="model.json: not valid JSON"):
         load_regression(tmp_path / "m")

@@ -6,7 +6,7 @@ citation clip, and join consecutive signs with interpolated transitions (SLERP o
 rotations for ``rot6d``, straight lines for ``xyz``). The real-data ``*_updated.pose`` files of
 ``../shared/realdata`` were made the same way.
 
-The timeline is the one :func:`signlib.generate.modes.retrieval_keyframes` lays out for SignSparK
+The timeline is the one :func:`signlib.triframe.retrieval_keyframes` lays out for SignSparK
 stitching (``padding`` frames before, between and after the signs; each sign as long as its
 citation span, at least 3 frames), so both systems produce sequences of the same length and pass
 through the same onset/mid/offset keyframes. What differs is everything in between: the naive
@@ -23,10 +23,10 @@ import numpy as np
 import torch
 
 from signlib.data.corpus import Corpus
-from signlib.data.sequence import Segment, Sequence
+from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
-from signlib.generate.modes import RETRIEVAL_PADDING
 from signlib.pose.rotation import slerp_keyframes
+from signlib.triframe import RETRIEVAL_PADDING, TriframeDictionary, retrieval_keyframes
 
 #: ``(language, gloss)`` → the citation clip of that sign.
 Citations = Mapping[tuple[str, str], Sequence]
@@ -50,15 +50,15 @@ def load_citations(dictionary: Corpus) -> dict[tuple[str, str], Sequence]:
     return out
 
 
-def naive_stitch(citations: Citations, spans: Mapping[tuple[str, str], tuple[int, int]], glosses, language: str,
+def naive_stitch(citations: Citations, dictionary: TriframeDictionary, glosses, language: str,
                  padding: int = RETRIEVAL_PADDING, text: str = "") -> Sequence:
     """Stitch the citation forms of ``glosses`` into one sequence.
 
     Args:
         citations: ``(language, gloss)`` → citation clip (:func:`load_citations`).
-        spans: ``(language, gloss)`` → ``(start, end)`` frames of the sign inside its citation clip
-            (the tri-frame dictionary's ``spans``: where FAST found the sign).
-        glosses: the signs in order; a gloss without a citation clip or span is an error.
+        dictionary: the tri-frame dictionary: where the segmenter found each sign inside its
+            citation clip (``spans``), and the timeline (:func:`~signlib.triframe.retrieval_keyframes`).
+        glosses: the signs in order; a gloss without a citation clip or dictionary entry is an error.
         language: sign language of the glosses.
         padding: frames of transition before, between and after the signs (>= 1).
         text: stored on the result.
@@ -69,38 +69,31 @@ def naive_stitch(citations: Citations, spans: Mapping[tuple[str, str], tuple[int
     glosses = list(glosses)
     if not glosses:
         raise SignlibError("naive_stitch: no glosses to stitch")
-    if not isinstance(padding, int) or padding < 1:
-        raise SignlibError(f"naive_stitch: padding={padding!r} must be an integer >= 1")
-    pieces = []
     for g in glosses:
-        key = (language, g)
-        if key not in citations or key not in spans:
+        if (language, g) not in citations or not dictionary.has(language, g):
             raise SignlibError(f"naive_stitch: no citation form of gloss {g!r} in {language}")
-        clip = citations[key]
-        start, end = spans[key]
-        if not 0 <= start < end <= clip.num_frames:
-            raise SignlibError(f"naive_stitch: span {(start, end)} of {g!r} ({language}) lies outside its "
-                               f"{clip.num_frames}-frame citation clip {clip.id!r}")
-        frames = clip.features[start:end]
-        if len(frames) < 3:  # the retrieval timeline gives every sign at least 3 frames
-            frames = np.concatenate([frames, np.repeat(frames[-1:], 3 - len(frames), axis=0)])
-        pieces.append(frames)
+    timeline = retrieval_keyframes(dictionary, language, glosses, padding)
     layouts = {citations[(language, g)].layout for g in glosses}
     if len(layouts) != 1:
         raise SignlibError(f"naive_stitch: citation clips mix layouts {sorted(layouts)}")
     first, last = citations[(language, glosses[0])], citations[(language, glosses[-1])]
-    T = padding + sum(len(p) + padding for p in pieces)
+    T = timeline.num_frames
     out = np.zeros((T, first.features.shape[1]), np.float32)
     known = [0, T - 1]
     out[0], out[T - 1] = first.features[0], last.features[-1]
-    segments, t = [], padding
-    for g, piece in zip(glosses, pieces):
-        out[t:t + len(piece)] = piece
-        known.extend(range(t, t + len(piece)))
-        segments.append(Segment(t, t + len(piece), g))
-        t += len(piece) + padding
+    for segment in timeline.segments:
+        clip = citations[(language, segment.gloss)]
+        start, end = dictionary.spans[(language, segment.gloss)]
+        if not 0 <= start < end <= clip.num_frames:
+            raise SignlibError(f"naive_stitch: span {(start, end)} of {segment.gloss!r} ({language}) lies outside "
+                               f"its {clip.num_frames}-frame citation clip {clip.id!r}")
+        piece = clip.features[start:end]
+        if len(piece) < segment.end - segment.start:  # the timeline gives every sign at least 3 frames
+            piece = np.concatenate([piece, np.repeat(piece[-1:], segment.end - segment.start - len(piece), axis=0)])
+        out[segment.start:segment.end] = piece
+        known.extend(range(segment.start, segment.end))
     # Every frame that is not copied from a citation is interpolated between its copied neighbours.
     filled = slerp_keyframes(torch.from_numpy(out), known, first.layout).numpy()
     filled[known] = out[known]  # copied frames stay bit-exact (SLERP re-orthonormalises them)
-    return Sequence(filled, first.layout, first.fps, segments=tuple(segments), text=text, language=language,
+    return Sequence(filled, first.layout, first.fps, segments=timeline.segments, text=text, language=language,
                     id="naive_stitch", meta={"keyframes": []})

@@ -8,7 +8,7 @@ units the metric rewards:
   "E-Mail", "don't") and each punctuation mark on its own.
 
 Ids ``0..3`` are PAD, BOS, EOS, UNK; then comes one start token per sign language (``<ASL>``,
-``<BSL>``, ``<DGS>``, ``<CSL>``, from :data:`signlib.generate.tokens.SIGN_LANGUAGES`), which the
+``<BSL>``, ``<DGS>``, ``<CSL>``, from :data:`signlib.text.tokens.SIGN_LANGUAGES`), which the
 decoder reads first: ASL and BSL are both translated into English, so only this token says which
 sign language the poses are in, and for CSL it says "write Chinese". The words follow, most
 frequent first.
@@ -25,7 +25,7 @@ import re
 from collections import Counter
 
 from signlib.errors import SignlibError
-from signlib.generate.tokens import SIGN_LANGUAGES, check_language
+from signlib.text.tokens import SIGN_LANGUAGES, check_language
 
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"   # CJK radicals … ideographs, compatibility, full-width forms
 _WORD = rf"[^\W{_CJK}]+"                             # letters/digits/_ outside CJK

@@ -1,82 +1,29 @@
-"""The pose-to-text network of back-translation: its config, the model, and feature statistics.
+"""The pose-to-text network of back-translation: its config and the model.
 
 Poses go through a strided Conv1d front end (``downsample`` frames per encoder position), a
-transformer encoder, and a word-level decoder (:mod:`signlib.evaluate.textvocab`) that starts
+transformer encoder, and a word-level decoder (:mod:`signlib.text.words`) that starts
 from the sign-language token. Optionally the encoder also recognises the glosses with a CTC head
 (joint sign recognition and translation, Camgoz et al. 2020): the corpus has one sentence per
 clip but every sign many times, and naming each sign is what carries over to unseen sentences
-(training and saving: :mod:`signlib.evaluate.backtranslation`).
+(batches and loss: :mod:`signlib.backtranslation.training`; decoding and the model folder:
+:mod:`signlib.backtranslation.translate`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from signlib.backtranslation.configs import BackTranslationConfig
 from signlib.errors import SignlibError
-from signlib.evaluate.textvocab import TextVocab
-from signlib.generate.text2gloss import GlossVocab
-from signlib.layers import DecoderStack, TransformerStack, sinusoid
-from signlib.pose.layout import get_layout
+from signlib.layers import DecoderStack, Standardised, TransformerStack, sinusoid
+from signlib.text.glosses import GlossVocab
+from signlib.text.words import TextVocab
 
 
-@dataclass(frozen=True)
-class BackTranslationConfig:
-    """Size of a :class:`PoseToText` model; the feature dim comes from ``layout``."""
-
-    layout: str = "rot6d"
-    max_frames: int = 512        # longest pose sequence accepted
-    d_model: int = 128
-    encoder_layers: int = 2
-    decoder_layers: int = 2
-    heads: int = 4
-    ff: int = 256
-    dropout: float = 0.1
-    downsample: int = 8          # frames per encoder position (stride of the Conv1d front end); 8 beat 4
-                                 # on the default corpus at equal training time (a sign spans ~10-20 frames)
-    max_tokens: int = 32         # longest text in tokens, EOS included (the language token comes on top)
-    tie_embeddings: bool = True  # output projection = input embedding (fewer free vectors per word)
-    ctc_weight: float = 1.0      # weight of the auxiliary gloss CTC loss; needs gloss segments in the
-                                 # training clips (0 = off, for a corpus without them)
-
-    def __post_init__(self):
-        try:
-            get_layout(self.layout)
-        except SignlibError as err:
-            raise SignlibError(f"BackTranslationConfig: {err}") from None
-        for key in ("max_frames", "d_model", "encoder_layers", "decoder_layers", "heads", "ff", "downsample",
-                    "max_tokens"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise SignlibError(f"BackTranslationConfig: {key}={value!r} must be a positive integer")
-        if self.d_model % self.heads:
-            raise SignlibError(f"BackTranslationConfig: d_model={self.d_model} is not divisible by heads={self.heads}")
-        if not (isinstance(self.dropout, (int, float)) and 0 <= self.dropout < 1):
-            raise SignlibError(f"BackTranslationConfig: dropout={self.dropout!r} is out of [0, 1)")
-        if not isinstance(self.tie_embeddings, bool):
-            raise SignlibError(f"BackTranslationConfig: tie_embeddings={self.tie_embeddings!r} must be True or False")
-        if isinstance(self.ctc_weight, bool) or not (isinstance(self.ctc_weight, (int, float)) and self.ctc_weight >= 0):
-            raise SignlibError(f"BackTranslationConfig: ctc_weight={self.ctc_weight!r} must be a number >= 0")
-
-    @property
-    def dim(self) -> int:
-        return get_layout(self.layout).dim
-
-
-def pose_statistics(sequences) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and std ``(D,)`` over the observed frames of ``sequences``."""
-    x = np.concatenate([s.features for s in sequences]).astype(np.float64)                      # (ΣT, D)
-    w = np.concatenate([np.repeat(s.valid_or_all(), s.get_layout().channels, 1) for s in sequences])
-    n = np.maximum(w.sum(0), 1.0)
-    mean = (x * w).sum(0) / n
-    return mean.astype(np.float32), np.sqrt(((x - mean) ** 2 * w).sum(0) / n).astype(np.float32)
-
-
-class PoseToText(nn.Module):
+class PoseToText(Standardised, nn.Module):
     """``forward(features (B, T, D), mask (B, T) bool, tokens_in (B, L) int64) -> logits (B, L, V)``.
 
     ``mask`` is True on real frames (right padding); ``tokens_in`` is the language token + the
@@ -106,18 +53,15 @@ class PoseToText(nn.Module):
         self.decoder = DecoderStack(d, c.heads, c.ff, c.decoder_layers, c.dropout)
         self.out = None if c.tie_embeddings else nn.Linear(d, V, bias=False)
         self.bias = nn.Parameter(torch.zeros(V))
-        self.register_buffer("mean", torch.zeros(config.dim))   # persistent: saved with the weights
-        self.register_buffer("std", torch.ones(config.dim))
+        self.init_statistics(config.dim)  # persistent: saved with the weights
         self.register_buffer("frame_pos", sinusoid(-(-c.max_frames // s), d), persistent=False)
         self.register_buffer("token_pos", sinusoid(c.max_tokens, d), persistent=False)
 
-    def set_statistics(self, mean, std) -> None:
+    def set_statistics(self, mean, std, relative_floor: float = 0.1) -> None:
         """Per-channel training statistics. ``std`` is floored at a tenth of the median channel's:
         channels that barely move in training (locked finger joints) would otherwise blow a
         generator's small deviation there up into a huge input."""
-        std = torch.as_tensor(std, dtype=torch.float32)
-        self.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-        self.std.copy_(std.clamp_min(max(0.1 * float(std.median()), 1e-6)))
+        super().set_statistics(mean, std, relative_floor)
 
     def encode(self, features: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(memory (B, S, d), memory_mask (B, S))``, ``S = ceil(T / downsample)``."""
@@ -129,7 +73,7 @@ class PoseToText(nn.Module):
         # normalisation, and positions past a clip's last patch are zeroed before the kernel-3 conv:
         # that is what makes a clip's output independent of the padding around it.
         S = -(-T // s)
-        x = ((features - self.mean) / self.std) * mask[..., None]                  # (B, T, D)
+        x = self.normalise(features) * mask[..., None]                  # (B, T, D)
         x = F.pad(x, (0, 0, 0, S * s - T))                                          # (B, S·s, D)
         keep = torch.arange(S, device=mask.device) < -(-mask.sum(1, keepdim=True) // s)   # (B, S)
         h = F.gelu(self.front(x.transpose(1, 2))) * keep[:, None]                 # (B, d, S)

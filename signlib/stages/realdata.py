@@ -1,4 +1,4 @@
-"""The real-data check: the 32 DGS sentences of ``../shared/realdata`` (tiny and out of domain).
+"""The real-data check's inputs: the 32 DGS sentences of the real-data folder (tiny, out of domain).
 
 Each sentence comes twice (see the folder's MANIFEST): ``original``, the real signing of its gloss
 spans re-joined, and ``updated``, the same glosses replaced by their DGS-Types citation forms and
@@ -6,30 +6,27 @@ stitched: a real *naive dictionary stitching* of the sentence. Both are MediaPip
 (``xyz_mediapipe``) in image units; here every clip is normalised to the shoulders (centre at
 the mid-shoulder point, mean shoulder width 1), so scores are in **shoulder widths**, not metres.
 
-What the check asks, on the 16 ``test_*`` sentences:
-
-- keyframe-to-pose: the onset/mid/offset frames of the signs FAST finds (FAST was trained only on
-  the generated corpus) given to SLERP and to a SignSparK trained on the 16 ``train_*`` sentences;
-- naive stitching: how far the ``updated`` stitching is from the real sentence.
-
-Sentences in which FAST finds no sign have no keyframes; they are left out of the KF2P comparison
-and counted.
+What the check asks, on the 16 ``test_*`` sentences: keyframe-to-pose from the onset/mid/offset
+frames of the signs FAST finds (FAST was trained only on the corpus), by SLERP and by a SignSparK
+trained on the 16 ``train_*`` sentences (stage ``train_realdata``); and how far the ``updated``
+stitching is from the real sentence. Sentences in which FAST finds no sign have no keyframes; they
+are left out of the KF2P comparison and counted. The folder is checked against the committed
+``realdata.json`` first (:func:`signlib.data.realdata.checked_realdata_dir`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from signlib.data.realdata import dgs_fluent_sentences
+from signlib.data.realdata import checked_realdata_dir, dgs_fluent_sentences
 from signlib.data.sequence import Sequence
 from signlib.generate.data import GenClip, to_genclip
 from signlib.keyframes import onset_mid_offset
 from signlib.pose.normalize import normalize_features
-from signlib.segment.decode import decode_segments
-from signlib.segment.training import segment_sequence
+from signlib.segment.decode import DecodeConfig
+from signlib.segment.evaluation import sequence_segments
 
 
 @dataclass(frozen=True)
@@ -47,22 +44,18 @@ def _normalised(seq: Sequence) -> Sequence:
     return seq.replace(features=normalize_features(seq.features, seq.layout, seq.valid_or_all()))
 
 
-def fast_keyframes(segmenter, seq: Sequence, **decode) -> np.ndarray:
-    """Onset/mid/offset frames of every sign FAST finds in ``seq`` (``decode``: the
-    :func:`~signlib.segment.decode.decode_segments` settings)."""
-    segments = decode_segments(segment_sequence(segmenter, seq), **decode)
-    return onset_mid_offset(segments, seq.num_frames)
-
-
-def load_real_sentences(segmenter, root: Path | None = None, **decode) -> list[RealSentence]:
+def load_real_sentences(segmenter, decode: DecodeConfig) -> list[RealSentence]:
     """The real DGS sentences, normalised, with FAST keyframes; ``[]`` when the folder is absent."""
-    originals = dgs_fluent_sentences(root, "original")
+    root = checked_realdata_dir()
+    if root is None:
+        return []
     stitched = {ann.id: seq for seq, ann in dgs_fluent_sentences(root, "updated")}
     out = []
-    for seq, ann in originals:
+    for seq, ann in dgs_fluent_sentences(root, "original"):
         orig = _normalised(seq)
-        split = "train" if seq.id.startswith("train") else "test"
-        out.append(RealSentence(orig, _normalised(stitched[ann.id]), split, fast_keyframes(segmenter, orig, **decode)))
+        keys = onset_mid_offset(sequence_segments(segmenter, orig, decode), orig.num_frames)
+        out.append(RealSentence(orig, _normalised(stitched[ann.id]), "train" if seq.id.startswith("train") else "test",
+                                keys))
     return out
 
 

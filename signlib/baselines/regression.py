@@ -6,7 +6,7 @@ and an autoregressive transformer decoder that regresses continuous pose frames.
 ``k`` of a ``T``-frame clip reads frame ``k − 1`` (a learned start frame at ``k = 0``) joined with
 the counter ``k / T``, and predicts frame ``k`` joined with the counter ``(k + 1) / T``. The counter
 runs from 0 to 1, so the model chooses the length: generation stops where the predicted counter
-first reaches 1. Training is teacher-forced MSE (:mod:`signlib.generate.regression_train`) with
+first reaches 1. Training is teacher-forced MSE (:mod:`signlib.baselines.regression_training`) with
 Gaussian noise on the input frames, so the decoder learns to cope with its own imperfect outputs.
 
 One change to the original: the predicted counter is the input counter plus a positive step
@@ -17,82 +17,29 @@ still what sets the length.
 
 Its known failure is regression to the mean: MSE rewards the average of the plausible motions,
 which is small and damped. This module is the model, greedy generation with a key/value cache and
-the model folder (``regression.json`` + ``final.pt``).
+the model folder (a :mod:`signlib.checkpoint` folder of kind ``regression``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from signlib.checkpoint import load_weights, read_card, save_model
+from signlib.baselines.configs import RegressionConfig
+from signlib.checkpoint import load_model, save_card
 from signlib.data.sequence import Sequence
-from signlib.errors import SignlibError, file_error
-from signlib.generate.text import TextEncoderConfig, build_text_encoder
-from signlib.generate.tokens import check_language
+from signlib.errors import SignlibError
+from signlib.generate.text import build_text_encoder
 from signlib.layers import DecoderStack, Standardised, select_cache, sinusoid
 from signlib.pose.layout import get_layout
+from signlib.text.tokens import check_language
 
-FORMAT = "signlib.regression/1"
-CARD = "regression.json"
-
-
-@dataclass(frozen=True)
-class RegressionConfig:
-    """Size and training noise of a :class:`ProgressiveTransformer` (one ``params.yaml`` section)."""
-
-    layout: str = "rot6d"          # feature layout; D = get_layout(layout).dim
-    max_frames: int = 512          # longest clip trained on and generated
-    fps: float = 25.0              # frame rate of the generated sequences
-    text: TextEncoderConfig = field(default_factory=TextEncoderConfig)
-    d_model: int = 128             # decoder width (the text tokens are projected to it if they differ)
-    layers: int = 2                # decoder blocks
-    heads: int = 4
-    ff: int = 256
-    dropout: float = 0.1           # residual dropout of the decoder
-    input_noise: float = 0.6       # std of the noise on teacher-forced input frames (normalised units;
-                                   # 0.6 beat 0, 0.1, 0.3 and 1.0 on the default corpus by DTW-JPE)
-    counter_weight: float = 1.0    # weight of the counter's MSE (in frames, see regression_train.make_loss)
-
-    def __post_init__(self):
-        get_layout(self.layout)  # unknown layouts fail here, naming the known ones
-        if isinstance(self.text, dict):  # from JSON
-            try:
-                object.__setattr__(self, "text", TextEncoderConfig(**self.text))
-            except TypeError as err:
-                raise SignlibError(f"RegressionConfig: bad text config ({err})") from None
-        if not isinstance(self.text, TextEncoderConfig):
-            raise SignlibError(f"RegressionConfig: text must be a TextEncoderConfig, got {type(self.text).__name__}")
-        for key in ("max_frames", "d_model", "layers", "heads", "ff"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise SignlibError(f"RegressionConfig: {key}={value!r} must be a positive integer")
-        if self.d_model % self.heads:
-            raise SignlibError(f"RegressionConfig: d_model={self.d_model} is not divisible by heads={self.heads}")
-        checks = {"fps": self.fps > 0, "dropout": 0 <= self.dropout < 1, "input_noise": self.input_noise >= 0,
-                  "counter_weight": self.counter_weight >= 0}
-        for key, ok in checks.items():
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not ok:
-                raise SignlibError(f"RegressionConfig: {key}={value!r} is out of range")
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @staticmethod
-    def from_dict(d: dict) -> "RegressionConfig":
-        try:
-            return RegressionConfig(**d)
-        except TypeError as err:  # unknown or missing keys
-            raise SignlibError(f"not a regression config ({err})") from None
+KIND = "regression"
 
 
 class ProgressiveTransformer(Standardised, nn.Module):
@@ -239,20 +186,11 @@ def generate_regression(model: ProgressiveTransformer, texts, languages, max_fra
     return out
 
 
-def save_regression(folder: str | os.PathLike, model: ProgressiveTransformer) -> None:
-    """Write ``final.pt`` (the model's current weights and statistics; this replaces the one
-    :func:`signlib.train.train` wrote, so load EMA weights into ``model`` first if you want those)
-    and ``regression.json`` (format and config)."""
-    save_model(folder, model, CARD, {"format": FORMAT, "config": model.config.to_dict()})
+def save_regression_card(folder: str | os.PathLike, model: ProgressiveTransformer, **extra) -> None:
+    """Write the card (the config) beside the weights :func:`signlib.train.train` wrote."""
+    save_card(folder, KIND, model.config.to_dict(), **extra)
 
 
 def load_regression(folder: str | os.PathLike) -> ProgressiveTransformer:
-    """The model in eval mode (on the CPU) from a folder written by :func:`save_regression`."""
-    card = read_card(folder, CARD, FORMAT, "regression")
-    try:
-        if not isinstance(card.get("config"), dict):
-            raise SignlibError(f"not a {FORMAT} card")
-        model = ProgressiveTransformer(RegressionConfig.from_dict(card["config"]))
-    except SignlibError as err:
-        raise file_error(Path(folder) / CARD, f"bad card ({err})") from None
-    return load_weights(model, folder)
+    """The model in eval mode (on the CPU) from its model folder."""
+    return load_model(folder, KIND, lambda card: ProgressiveTransformer(RegressionConfig.from_dict(card["config"])))

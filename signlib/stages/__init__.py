@@ -1,0 +1,12 @@
+"""The stage layer: one module per DVC stage, holding the orchestration its notebook (or command) runs.
+
+Notebook stages (``open_stage`` from :mod:`~signlib.stages.common`, then calls into the stage's
+module, then figures and tables): ``corpus`` (01), ``fast`` (02), ``keyframes`` (03),
+``signspark`` (04), ``evaluate`` (05). Training stages (``python -m signlib.stages.<stage>``, see
+:mod:`~signlib.stages.training`): ``train_fast``, ``train_text2gloss``, ``train_signspark``,
+``train_backtranslation``, ``train_regression``, ``train_realdata``. Helpers shared by several
+stages: :mod:`~signlib.stages.paths` (where products live) and :mod:`~signlib.stages.realdata` (the
+real DGS sentences as a check).
+
+Stages import everything below them; nothing below imports a stage.
+"""
