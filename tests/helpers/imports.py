@@ -133,9 +133,9 @@ def compact(files: set[Path], root: Path = REPO) -> list[str]:
 #: package and anything in a lower layer; never a higher layer, nor another package of its own layer.
 LAYERS = (
     ("errors",),
-    ("validate", "io"),
-    ("layers", "pose", "text", "train", "checkpoint"),
-    ("data",),
+    ("validate", "io", "profiles"),
+    ("layers", "pose", "text", "optim", "checkpoint"),
+    ("data", "train"),
     ("keyframes",),
     ("triframe", "segment", "render"),
     ("generate",),
