@@ -1,8 +1,11 @@
 """signlib: a reproducible workspace for sparse-keyframe sign language production.
 
-Subpackages import one way, top to bottom (DESIGN §6):
-``config`` → ``pose`` → ``data`` → ``segment`` → ``keyframes`` → ``generate`` → ``evaluate``
-→ ``render`` → ``widgets`` → ``train``. Importing ``signlib`` has no side effects.
+Imports go one way, from the lowest layer up (DESIGN §6): ``errors`` → ``validate``, ``io``,
+``profiles`` → ``layers``, ``pose``, ``text``, ``optim``, ``checkpoint`` → ``data``, ``train`` →
+``keyframes`` → ``triframe``, ``segment``, ``render`` → ``generate`` → ``baselines``,
+``backtranslation`` → ``evaluate``, ``widgets`` → ``config`` → ``stages`` → ``notebook``. The
+model packages never import ``config``, ``stages`` or ``train``. Importing ``signlib`` has no side
+effects.
 """
 
 from signlib.errors import SignlibError

@@ -1,9 +1,10 @@
 """Run a stage notebook with papermill: ``python -m signlib.notebook NOTEBOOK OUT_DIR``.
 
-What every ``dvc.yaml`` stage calls. It creates ``OUT_DIR`` (DVC deletes a stage's outputs before
-running it), passes only ``params_path`` to the notebook (sizes and settings live in
-``params.yaml``) and ``interactive=False`` (so widget cells also leave static figures), writes the executed notebook to ``OUT_DIR/<notebook name>``, and on a failing
-cell prints the one-line error of that cell instead of papermill's traceback.
+What every notebook stage of ``dvc.yaml`` calls. It creates ``OUT_DIR`` (DVC deletes a stage's
+outputs before running it), passes only ``params_path`` (sizes and settings live in
+``params.yaml``) and ``interactive=False`` (so widget cells also leave static figures) to the
+notebook, writes the executed notebook to ``OUT_DIR/<notebook name>``, and on a failing cell
+prints the one-line error of that cell instead of papermill's traceback.
 """
 
 from __future__ import annotations

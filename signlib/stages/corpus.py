@@ -117,7 +117,8 @@ def hardness_table(stage: Stage, corpus: Corpus) -> tuple[object, dict[str, dict
 
 
 def metrics(build: CorpusBuild, overall: dict[str, dict]) -> dict:
-    """``metrics.json``: the corpus, its curation and its hardness, nested."""
+    """``metrics.json``: the corpus, its curation and its hardness (per-step means in metres), nested;
+    the tables hold the rest."""
     corpus, total, quality = build.corpus, build.stats[-1], build.quality[-1]
     return {
         "corpus": {"clips": len(corpus), "frames": sum(c.num_frames for c in corpus.clips),
@@ -126,6 +127,6 @@ def metrics(build: CorpusBuild, overall: dict[str, dict]) -> dict:
                    "signers": {split: len(corpus.signers(split)) for split in ("train", "val", "test")}},
         "curation": {"clips_dropped": quality["dropped"], "missing_before_pct": quality["missing_before_pct"],
                      "missing_after_pct": quality["missing_after_pct"]},
-        "hardness": {ref.split()[0].lower(): {k: row[k] for k in ("body_mean", "hand_mean", "body_total", "hand_total")}
-                     for ref, row in overall.items()},
+        "hardness": {ref.split()[0].lower(): {k: row[k] for k in ("body_mean", "hand_mean")}
+                     for ref, row in overall.items() if ref != "ground truth"},
     }

@@ -234,14 +234,16 @@ def realdata_check(stage: Stage, inputs: Inputs) -> tuple[object | None, dict[st
 
 
 def _columns(row: dict) -> dict:
-    keys = ("body_mean", "hand_mean", "body_total", "hand_total", "pa_body_mean", "pa_hand_mean", "inner_body_mean",
-            "inner_hand_mean", "mpjpe_body", "mpjpe_hand", "bleu4", "bleu4_drop")
+    """The headline numbers of a system's all-language row: per-step DTW means (metres), the
+    keyframed span and DTW-PA where the table has them, back-translation BLEU-4."""
+    keys = ("body_mean", "hand_mean", "pa_body_mean", "pa_hand_mean", "inner_body_mean", "inner_hand_mean", "bleu4")
     return {k: row[k] for k in keys if k in row and math.isfinite(row[k])}
 
 
 def metrics(inputs: Inputs, tasks: dict[str, Task], upper: list[dict], summaries: dict[str, list[dict]],
             speeds: dict[str, float], claim_rows: list[dict], real: dict[str, dict]) -> dict:
-    """``metrics.json``, nested by table: ``table3.signspark.body_mean`` and so on."""
+    """``metrics.json``, nested by table: ``table3.signspark.body_mean`` and so on (headline numbers;
+    path totals, MPJPE, the std and the per-language rows are in the tables)."""
     out = {"test_clips": len(inputs.test), "kf2p_clips": len(tasks["KF2P"].truths) if "KF2P" in tasks else 0,
            "backtranslation": {"bleu4_ground_truth": next(r["bleu4"] for r in upper if r["language"] == "all")},
            "wrist_speed": {slug(name): v for name, v in speeds.items()},
