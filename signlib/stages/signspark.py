@@ -34,12 +34,14 @@ CHECK_CLIPS = 16
 
 @dataclass(frozen=True)
 class Trained:
-    """The stage's inputs: the corpus, the generator, text-to-gloss, keyframes and dictionary."""
+    """The stage's inputs: the corpus, the generator, text-to-gloss (and its glosses for every
+    test sentence, which the table and the retrieval example both read), keyframes and dictionary."""
 
     corpus: Corpus
     model: SignSparK
     text2gloss: Text2Gloss
     vocab: GlossVocab
+    test_glosses: list[list[str]]
     keyframes: dict[str, list[int]] | None
     triframe: TriframeDictionary | None
 
@@ -49,9 +51,12 @@ def load(stage: Stage) -> Trained:
     text2gloss, vocab = load_text2gloss(paths.model("signspark", "text2gloss"))
     triframe = TriframeDictionary.load(paths.triframe) if paths.triframe.exists() else None
     model = load_signspark(paths.model("signspark", "signspark"))
+    corpus = Corpus(paths.curated)
+    infos = corpus.select("test")
+    test_glosses = translate(text2gloss, vocab, [c.text for c in infos], [c.language for c in infos])
     print(f"SignSparK: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters; keyframes: "
           f"{stage.params.signspark.keyframe_source}; sampler: {stage.params.signspark.sampler}")
-    return Trained(Corpus(paths.curated), model, text2gloss, vocab, training_keyframes(stage.params), triframe)
+    return Trained(corpus, model, text2gloss, vocab, test_glosses, training_keyframes(stage.params), triframe)
 
 
 def training_curves(stage: Stage) -> tuple[object, list[dict]]:
@@ -73,8 +78,7 @@ def training_curves(stage: Stage) -> tuple[object, list[dict]]:
 
 def text2gloss_table(stage: Stage, trained: Trained) -> tuple[object, dict]:
     infos = trained.corpus.select("test")
-    predicted = translate(trained.text2gloss, trained.vocab, [c.text for c in infos], [c.language for c in infos])
-    rows = gloss_scores(predicted, [list(c.glosses) for c in infos], [c.language for c in infos])
+    rows = gloss_scores(trained.test_glosses, [list(c.glosses) for c in infos], [c.language for c in infos])
     md = stage.table(rows, "text2gloss", caption="Text-to-gloss on the test signers' sentences (greedy decoding): "
                      "exact sentence match and gloss error rate (edit distance / reference glosses).")
     return md, rows[-1]
@@ -146,8 +150,7 @@ def sr_t2p_example(stage: Stage, trained: Trained):
         print("no tri-frame dictionary (the corpus has no isolated signs): retrieval T2P skipped")
         return None
     infos = trained.corpus.select("test")
-    predicted = translate(trained.text2gloss, trained.vocab, [c.text for c in infos], [c.language for c in infos])
-    candidates = [c for c, p in zip(infos, predicted) if any(trained.triframe.has(c.language, g) for g in p)]
+    candidates = [c for c, p in zip(infos, trained.test_glosses) if any(trained.triframe.has(c.language, g) for g in p)]
     if not candidates:  # a barely trained text-to-gloss model (the smoke profile) may find none
         print("no test sentence has a predicted gloss in the dictionary: skipped")
         return None
