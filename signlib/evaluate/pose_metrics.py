@@ -17,15 +17,20 @@ frames only when it is valid in both; a hand point also needs its wrist (without
 wrist-relative position is undefined). Positions under ``valid == False`` may be NaN; NaN anywhere
 else is an error. A pair of frames with no joint in common costs 0 (it carries no evidence either
 way, and 0 keeps DTW well defined); :func:`mpjpe` instead leaves such frames out of its mean.
+
+Every similarity Procrustes takes its rotation and scale from :mod:`signlib.evaluate.rigid`: a
+closed form for large batches (all frame pairs of the PA costs), the SVD for a few pairs.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from functools import partial
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from signlib.errors import SignlibError
+from signlib.evaluate.rigid import rotation_scale
 from signlib.pose.layout import Layout, get_layout
 
 HAND_PARTS = ("left_hand", "right_hand")
@@ -107,19 +112,6 @@ def split_parts(xyz, layout: Layout | str, valid=None) -> dict[str, Part]:
     return parts
 
 
-def _rotation_scale(cov: np.ndarray, var_a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Best rotation ``(..., 3, 3)`` and scale ``(...)`` from ``cov = Σ w b0 a0ᵀ`` (Umeyama 1991)."""
-    u, d, vt = np.linalg.svd(cov)
-    # Flip the weakest axis when the best orthogonal map is a reflection: reflections are not allowed.
-    sign = np.sign(np.linalg.det(u) * np.linalg.det(vt))
-    flip = np.ones(d.shape)
-    flip[..., 2] = np.where(sign == 0, 1.0, sign)
-    rotation = (u * flip[..., None, :]) @ vt
-    # No spread (one point, or all points equal): any scale gives the same aligned points; use 0.
-    scale = np.divide((d * flip).sum(-1), var_a, out=np.zeros_like(var_a), where=var_a > 1e-24)
-    return rotation, scale
-
-
 def _weights(ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = ok.sum(-1)
     return ok / np.maximum(n, 1)[..., None], n
@@ -137,7 +129,7 @@ def _similarity(a: np.ndarray, b: np.ndarray, w: np.ndarray):
     a0 = a - mu_a[..., None, :]
     b0 = b - mu_b[..., None, :]
     cov = np.swapaxes(b0 * w[..., None], -1, -2) @ a0                   # (..., 3, 3)
-    rotation, scale = _rotation_scale(cov, np.einsum("...j,...jk,...jk->...", w, a0, a0))
+    rotation, scale = rotation_scale(cov, np.einsum("...j,...jk,...jk->...", w, a0, a0))
     translation = mu_b - scale[..., None] * (rotation @ mu_a[..., None])[..., 0]
     return scale, rotation, translation
 
@@ -176,11 +168,13 @@ def _centre(x: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return np.where(ok[..., None], x - np.einsum("tj,tjk->tk", w, x)[:, None], 0.0)
 
 
-def _all_pairs_pa(a, va, b, vb) -> np.ndarray:
+def _all_pairs_pa(a, va, b, vb, solver: Callable = rotation_scale) -> np.ndarray:
     """PA cost of every frame of ``a`` ``(c, J, 3)`` against every frame of ``b`` ``(T2, J, 3)``.
 
     Masked joints are zero, so weighted sums over the joints shared by frames ``i`` and ``j`` are
-    plain matrix products; the ``(c, T2, J, 3)`` temporaries only appear for the final distances.
+    plain matrix products; ``(c, T2, 3, J)`` temporaries only appear for the final distances.
+    ``solver(cov (c, T2, 3, 3), var_a (c, T2))`` gives the rotations and scales
+    (:mod:`signlib.evaluate.rigid`).
     """
     c, n_j = va.shape
     t2 = vb.shape[0]
@@ -193,12 +187,17 @@ def _all_pairs_pa(a, va, b, vb) -> np.ndarray:
     second = second.reshape(t2, 3, c, 3).transpose(2, 0, 1, 3)               # (c, T2, 3, 3) Σ b aᵀ
     cov = second * inv[..., None, None] - mu_b[..., :, None] * mu_a[..., None, :]
     var_a = (fb @ (a ** 2).sum(-1).T).T * inv - (mu_a ** 2).sum(-1)
-    rotation, scale = _rotation_scale(cov, var_a)
-    shift = mu_b - scale[..., None] * (rotation @ mu_a[..., None])[..., 0]   # (c, T2, 3)
-    # Rotate every frame of a by every pair's rotation in one batched product: (c, T2·3, J).
-    rotated = (rotation.reshape(c, t2 * 3, 3) @ a.transpose(0, 2, 1)).reshape(c, t2, 3, n_j)
-    diff = scale[..., None, None] * rotated + shift[..., None] - b.transpose(0, 2, 1)[None]
-    dist = np.sqrt((diff ** 2).sum(2))                                       # (c, T2, J)
+    rotation, scale = solver(cov, var_a)
+    sr = scale[..., None, None] * rotation                                   # (c, T2, 3, 3)
+    shift = mu_b - np.einsum("abxy,aby->abx", sr, mu_a)                      # (c, T2, 3)
+    # Map every frame of a by every pair's similarity in one batched product, (c, T2·3, 4) @
+    # (c, 4, J): a row of ones appended to a carries the translation, so the (c, T2, 3, J)
+    # temporary is written once and then only updated in place (it dominates the time).
+    transform = np.concatenate([sr, shift[..., None]], -1).reshape(c, t2 * 3, 4)
+    a_h = np.concatenate([a.transpose(0, 2, 1), np.ones((c, 1, n_j))], 1)   # (c, 4, J)
+    diff = (transform @ a_h).reshape(c, t2, 3, n_j)
+    diff -= b.transpose(0, 2, 1)
+    dist = np.sqrt(np.einsum("abkj,abkj->abj", diff, diff))                  # (c, T2, J)
     return np.einsum("abj,aj,bj->ab", dist, fa, fb) * inv
 
 
@@ -210,16 +209,20 @@ def _all_pairs_plain(a, va, b, vb) -> np.ndarray:
 
 
 def frame_costs(a, b, valid_a=None, valid_b=None, aligned: bool = False,
-                chunk_joint_pairs: int = CHUNK_JOINT_PAIRS) -> np.ndarray:
+                chunk_joint_pairs: int = CHUNK_JOINT_PAIRS, *,
+                solver: Callable = rotation_scale) -> np.ndarray:
     """Cost of every frame pair: mean over shared joints of the L2 distance.
 
     Args:
         a: ``(T1, J, 3)`` positions; b: ``(T2, J, 3)``.
         valid_a, valid_b: ``(T1, J)`` / ``(T2, J)`` bool masks, or None.
         aligned: first map frame ``i`` of ``a`` onto frame ``j`` of ``b`` with a similarity
-            Procrustes fitted on the shared joints (PA cost); batched SVD over all pairs.
+            Procrustes fitted on the shared joints (PA cost), solved for all pairs at once.
         chunk_joint_pairs: rows of ``a`` are processed in chunks of about this many
             frame-pair × joint entries, to bound memory.
+        solver: the rotation/scale solver of the PA cost: :func:`signlib.evaluate.rigid.rotation_scale`
+            (a closed form, Horn 1987), or ``rigid.rotation_scale_svd``, the SVD reference (Umeyama
+            1991) it is tested against.
     Returns:
         ``(T1, T2)`` costs in the unit of the positions; 0 for pairs with no shared joint.
     """
@@ -229,7 +232,7 @@ def frame_costs(a, b, valid_a=None, valid_b=None, aligned: bool = False,
         raise SignlibError(f"sequences have {a.shape[1]} and {b.shape[1]} joints")
     if aligned:
         a, b = _centre(a, va), _centre(b, vb)
-    pairs = _all_pairs_pa if aligned else _all_pairs_plain
+    pairs = partial(_all_pairs_pa, solver=solver) if aligned else _all_pairs_plain
     rows = max(1, chunk_joint_pairs // (b.shape[0] * b.shape[1]))
     out = np.empty((a.shape[0], b.shape[0]))
     for i in range(0, a.shape[0], rows):

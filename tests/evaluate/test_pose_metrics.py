@@ -5,6 +5,7 @@ import pytest
 
 from signlib.errors import SignlibError
 from signlib.evaluate.pose_metrics import frame_costs, mpjpe, pa_mpjpe, procrustes, split_parts
+from signlib.evaluate.rigid import rotation_scale_svd
 from signlib.pose.layout import get_layout
 from signlib.pose.rotation import axis_angle_to_rot6d_np
 from signlib.pose.skeleton import forward_kinematics_np
@@ -109,6 +110,58 @@ def test_all_pairs_pa_cost_matches_a_loop_of_procrustes(masked):
     # A small chunk size makes the chunked loop run more than once.
     np.testing.assert_allclose(frame_costs(a, b, va, vb, aligned=True, chunk_joint_pairs=60), expected,
                                atol=1e-10)
+
+
+def pose_pair_with_masks(part: str, seed: int, masked: bool):
+    """Parts of two FK sequences (18 and 23 frames) and masks where some frames share 0, 1 or 2 joints."""
+    a, b = (split_parts(fk_positions(t, seed + k, spread=0.25), TEMPLATE)[part] for k, t in enumerate((18, 23)))
+    va, vb = a.valid.copy(), b.valid.copy()
+    if masked:
+        rng = np.random.default_rng(seed)
+        va &= rng.random(va.shape) > 0.2
+        vb &= rng.random(vb.shape) > 0.2
+        va[1], vb[2] = False, False                                       # no joint at all
+        for row, keep in ((va[3], 1), (va[4], 2), (vb[5], 1), (vb[6], 2)):
+            row[:] = False
+            row[1:1 + keep] = True                                        # one or two joints only
+    return a.xyz, va, b.xyz, vb
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("part", ["body", "left_hand", "hand"])
+def test_pa_frame_costs_match_the_svd_solver_and_per_pair_procrustes(part, masked):
+    a, va, b, vb = pose_pair_with_masks(part, seed=11, masked=masked)
+    fast = frame_costs(a, b, va, vb, aligned=True)
+    np.testing.assert_allclose(fast, frame_costs(a, b, va, vb, aligned=True, solver=rotation_scale_svd),
+                               rtol=0, atol=1e-10)
+    # Independently: one SVD Procrustes per pair (below the closed form's batch size), as before.
+    expected = np.zeros((7, 8))
+    for i in range(7):
+        for j in range(8):
+            ok = va[i] & vb[j]
+            if ok.any():
+                s, r, t = procrustes(a[i, ok], b[j, ok])
+                expected[i, j] = np.linalg.norm(s * a[i, ok] @ r.T + t - b[j, ok], axis=-1).mean()
+    np.testing.assert_allclose(fast[:7, :8], expected, rtol=0, atol=1e-10)
+    if masked:
+        assert fast[1].max() == 0.0 and fast[:, 2].max() == 0.0          # no shared joint: cost 0
+
+
+def test_pa_frame_costs_on_real_signing_match_the_svd_solver(realdata_dir):
+    """Real MediaPipe signing (hands often flat, some undetected) against its dictionary stitching."""
+    from signlib.data.formats.pose_file import pose_to_sequence, read_pose
+    from signlib.data.positions import sequence_positions
+
+    folder = realdata_dir / "dgs_fluent_sentences" / "test"
+    seqs = [pose_to_sequence(read_pose(folder / f"test_13_{kind}.pose")) for kind in ("original", "updated")]
+    (x1, lay), (x2, _) = (sequence_positions(s) for s in seqs)
+    p, r = split_parts(x1, lay, seqs[0].valid), split_parts(x2, lay, seqs[1].valid)
+    for part in ("body", "hand"):
+        args = (p[part].xyz, r[part].xyz, p[part].valid, r[part].valid)
+        fast = frame_costs(*args, aligned=True)
+        # Coordinates are up to ~600 units here: 1e-12 of that, i.e. ~1e-12 m at the metre scale.
+        np.testing.assert_allclose(fast, frame_costs(*args, aligned=True, solver=rotation_scale_svd),
+                                   rtol=0, atol=1e-12 * np.abs(x1).max())
 
 
 @pytest.mark.parametrize("aligned", [False, True])
