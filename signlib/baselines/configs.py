@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from signlib import validate
 from signlib.errors import SignlibError
-from signlib.generate.configs import TextEncoderConfig
+from signlib.generate.configs import STANDARDISE, TextEncoderConfig
 from signlib.pose.layout import get_layout
 
 
@@ -29,6 +29,7 @@ class RegressionConfig:
     input_noise: float = 0.6       # std of the noise on teacher-forced input frames (normalised units;
                                    # 0.6 beat 0, 0.1, 0.3 and 1.0 on the default corpus by DTW-JPE)
     counter_weight: float = 1.0    # weight of the counter's MSE (in frames, see regression_training.make_loss)
+    standardise: str = "part"      # part | channel: feature scales, as the generator's
 
     def __post_init__(self):
         get_layout(self.layout)  # unknown layouts fail here, naming the known ones
@@ -43,6 +44,7 @@ class RegressionConfig:
         validate.numbers(self, ("fps",), 1e-3)
         validate.numbers(self, ("dropout",), 0.0, 1.0, high_open=True)
         validate.numbers(self, ("input_noise", "counter_weight"))
+        validate.choice(self, "standardise", STANDARDISE)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

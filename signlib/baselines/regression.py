@@ -63,7 +63,8 @@ class ProgressiveTransformer(Standardised, nn.Module):
         with torch.no_grad():  # a first counter step of 1/100: sequences of about 100 frames
             self.head.bias[-1] = math.log(math.expm1(0.01))
         self.register_buffer("pe", sinusoid(c.max_frames, c.d_model), persistent=False)
-        self.init_statistics(D)  # mean/std of the training frames: set_statistics
+        groups = get_layout(c.layout).feature_slices() if c.standardise == "part" else None
+        self.init_statistics(D, groups)  # mean/std of the training frames: set_statistics
 
     def encode_text(self, texts, languages) -> tuple[torch.Tensor, torch.Tensor]:
         """``(memory (B, L, d_model), mask (B, L) bool)`` of ``B`` texts in their sign languages."""

@@ -21,6 +21,9 @@ from signlib.pose.layout import get_layout
 TEXT_ENCODER_KINDS = ("bytes", "pretrained")
 #: The ODE solvers of :func:`signlib.generate.sampling.sample`.
 SOLVERS = ("euler", "heun")
+#: How features are standardised (:class:`signlib.layers.Standardised`): one scale per body part,
+#: or one per channel (which over-weights channels that hardly move; kept for the diagnostics).
+STANDARDISE = ("part", "channel")
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class SignSparKConfig:
     max_frames: int = validate.from_data(512)    # longest sequence the model generates
     fps: float = validate.from_data(25.0)
     keyframe_track: bool = True                  # also feed the interpolated keyframes; predict a correction
+    standardise: str = "part"                    # part | channel: feature scales (STANDARDISE)
     text: TextEncoderConfig = field(default_factory=TextEncoderConfig)
     unet: UNetConfig = field(default_factory=UNetConfig)
 
@@ -89,6 +93,7 @@ class SignSparKConfig:
         validate.integers(self, ("max_frames",))
         validate.numbers(self, ("fps",), 1e-3)
         validate.flag(self, ("keyframe_track",))
+        validate.choice(self, "standardise", STANDARDISE)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)

@@ -34,7 +34,7 @@ def part_weights(layout: str) -> torch.Tensor:
     right hand) weighted equally, whatever its number of channels."""
     lay = get_layout(layout)
     w = torch.zeros(lay.dim)
-    parts = [lay.feature_slice(p) for p, _, _ in lay.parts]
+    parts = lay.feature_slices()
     for s in parts:
         w[s] = 1.0 / (len(parts) * (s.stop - s.start))
     return w

@@ -43,7 +43,8 @@ class SignSparK(Standardised, nn.Module):
         self.text_proj = nn.Linear(d_text, d_cond)
         self.unet = UNet1D(self.dim, d_text, config.unet, extra=self.dim if config.keyframe_track else 0)
         self.length_head = nn.Sequential(nn.Linear(d_text, d_text), nn.SiLU(), nn.Linear(d_text, 1))
-        self.init_statistics(self.dim)  # mean/std of the training features: set_statistics
+        groups = get_layout(config.layout).feature_slices() if config.standardise == "part" else None
+        self.init_statistics(self.dim, groups)  # mean/std of the training features: set_statistics
 
     def encode_text(self, texts, languages) -> TextEncoding:
         return self.text(list(texts), list(languages))

@@ -95,6 +95,10 @@ class Layout:
         js = self.joint_slice(part)
         return slice(js.start * self.channels, js.stop * self.channels)
 
+    def feature_slices(self) -> list[slice]:
+        """The feature range of every part, in :attr:`parts` order."""
+        return [self.feature_slice(name) for name, _, _ in self.parts]
+
     def joint_index(self, name: str) -> int:
         try:
             return self.joints.index(name)

@@ -120,6 +120,7 @@ def test_for_data_changes_only_what_the_data_decides():
     (lambda: SignSparKConfig(max_frames=0), "SignSparKConfig: max_frames=0 must be an integer >= 1"),
     (lambda: SignSparKConfig(fps=0.0), "SignSparKConfig: fps=0.0 must be a number in"),
     (lambda: SignSparKConfig(keyframe_track=1), "SignSparKConfig: keyframe_track=1 must be true or false"),
+    (lambda: SignSparKConfig(standardise="joint"), "SignSparKConfig: standardise='joint' is not one of part, channel"),
     (lambda: TextEncoderConfig(kind="gpt"), "TextEncoderConfig: kind='gpt' is not one of bytes, pretrained"),
     (lambda: TextEncoderConfig(d_model=30, heads=4), "TextEncoderConfig: heads=4 must divide d_model=30"),
     (lambda: TextEncoderConfig(dropout=1.0), r"TextEncoderConfig: dropout=1.0 must be a number in \[0, 1\)"),
@@ -132,7 +133,18 @@ def test_bad_architectures_are_refused_naming_the_field(make, message):
         make()
 
 
+def test_part_standardisation_gives_every_channel_of_a_part_one_scale(tiny_model):
+    std = torch.cat([torch.full((60,), 0.1), torch.rand(90) + 0.5, torch.full((90,), 2.0)])   # body, left, right
+    std[0] = 0.7                                                                              # one loud body channel
+    tiny_model.set_statistics(torch.zeros(240), std)
+    body = float(torch.cat([torch.tensor([0.7]), torch.full((59,), 0.1)]).pow(2).mean().sqrt())
+    assert tiny_model.std[:60].tolist() == pytest.approx([body] * 60)
+    assert tiny_model.std[60:150].tolist() == pytest.approx([float(std[60:150].pow(2).mean().sqrt())] * 90)
+    assert tiny_model.std[150:].tolist() == pytest.approx([2.0] * 90)
+
+
 def test_feature_statistics_are_floored_so_still_channels_do_not_blow_up(tiny_model):
+    tiny_model = SignSparK(dataclasses.replace(tiny_model.config, standardise="channel"))
     std = torch.tensor([0.0, 1e-5, 0.5, 1.0, 2.0] + [1.0] * 235)          # (240,), median 1.0
     tiny_model.set_statistics(torch.zeros(240), std)
     assert tiny_model.std[:5].tolist() == pytest.approx([1e-3, 1e-3, 0.5, 1.0, 2.0])
