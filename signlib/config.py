@@ -25,7 +25,8 @@ from signlib import validate
 from signlib.backtranslation.configs import BackTranslationConfig
 from signlib.baselines.configs import RegressionConfig
 from signlib.errors import SignlibError
-from signlib.generate.configs import BatchConfig, FlowLossConfig, SamplerConfig, SignSparKConfig, Text2GlossConfig
+from signlib.generate.configs import (BatchConfig, FlowLossConfig, GuidanceSearchConfig, SamplerConfig, SignSparKConfig,
+                                      Text2GlossConfig)
 from signlib.io import read_yaml_mapping
 from signlib.keyframes import POLICIES
 from signlib.segment.configs import BiLSTMConfig, FASTConfig
@@ -155,6 +156,7 @@ class EvaluateConfig:
     workers: int                 # processes that score DTW metrics in parallel (numpy, one core each)
     speed_bins: int              # normalised-time bins of the regression-to-the-mean figure
     realdata: bool               # run the real-data check when the real-data folder exists
+    guidance: GuidanceSearchConfig  # guidance scales searched on the validation split
     backtranslation: BackTranslationSection
     regression: RegressionSection
 
@@ -194,10 +196,12 @@ def _value(annotation, value, path: str):
         return parse(annotation, value, path)
     origin = typing.get_origin(annotation)
     if origin is tuple:
-        if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool)
+        item = typing.get_args(annotation)[0]
+        kinds = (int, float) if item is float else int
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, kinds) and not isinstance(v, bool)
                                                            for v in value):
-            raise _fail(path, f"expected a list of integers, got {value!r}")
-        return tuple(value)
+            raise _fail(path, f"expected a list of {'numbers' if item is float else 'integers'}, got {value!r}")
+        return tuple(float(v) for v in value) if item is float else tuple(value)
     expected = {int: int, float: (int, float), str: str, bool: bool}.get(annotation)
     if expected is None:
         return value

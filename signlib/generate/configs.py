@@ -156,6 +156,27 @@ class SamplerConfig:
 
 
 @dataclass(frozen=True)
+class GuidanceSearchConfig:
+    """The guidance grids searched on the validation split (``params.yaml``: ``evaluate.guidance``;
+    :func:`signlib.evaluate.guidance.pick_guidance`). Scale 1 must be in both grids."""
+
+    clips: int = 6                                  # validation clips per language
+    key_scales: tuple[float, ...] = (1.0, 1.25)     # s_K tried for keyframe-to-pose
+    text_scales: tuple[float, ...] = (1.0, 1.5, 2.0)  # s_T tried for keyframe- and text-to-pose
+
+    def __post_init__(self):
+        for name in ("key_scales", "text_scales"):
+            value = getattr(self, name)
+            if isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
+                value = getattr(self, name)
+            validate.require(self, name, isinstance(value, tuple) and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 100.0 for v in value)
+                and 1.0 in value, "must be a list of scales in [0, 100] that includes 1")
+        validate.integers(self, ("clips",))
+
+
+@dataclass(frozen=True)
 class Text2GlossConfig(EncoderDecoderSize):
     """Size of a :class:`Text2Gloss` model (``params.yaml``: ``signspark.text2gloss.model``)."""
 

@@ -25,6 +25,8 @@ from signlib.data.sequence import Sequence
 from signlib.evaluate import systems as sy
 from signlib.evaluate.bleu import bleu_rows
 from signlib.evaluate.claims import Metric, claim_row, pose_metrics
+from signlib.evaluate.frequency import bin_summary, sign_rows, training_counts
+from signlib.evaluate.guidance import GuidancePick, pick_guidance, validation_clips
 from signlib.evaluate.motion import mean_speed, speed_profile
 from signlib.evaluate.paper_tables import DTW, INNER, TABLE_1B, TABLE_2, TABLE_3, overall, paper_table
 from signlib.evaluate.production import run_systems, score_outputs, summarize_rows
@@ -38,6 +40,8 @@ from signlib.triframe import TriframeDictionary
 
 GT, SLERP, KF2P = "GT", "SLERP", "SignSparK"
 REGRESSION, T2P, SR_T2P = "Regression (PT-like)", "SignSparK T2P (no keyframes)", "SignSparK SR-T2P (retrieved keyframes)"
+#: The same systems sampled with guidance scale 1, reported beside the validation-picked scales.
+KF2P_1, T2P_1 = "SignSparK guidance 1", "SignSparK T2P guidance 1 (no keyframes)"
 NAIVE, STITCH = "Naive stitching", "SignSparK stitching"
 
 
@@ -49,6 +53,8 @@ class Inputs:
     corpus: Corpus
     test: list[Sequence]
     test_keyframes: list[np.ndarray]
+    val: list[Sequence]
+    val_keyframes: list[np.ndarray]
     model: SignSparK
     translator: Translator
     triframe: TriframeDictionary | None
@@ -67,7 +73,10 @@ def load(stage: Stage) -> Inputs:
         triframe, citations = TriframeDictionary.load(paths.triframe), load_citations(Corpus(paths.dictionary))
     else:
         print("no isolated-sign dictionary: Table 1b (stitching) and retrieval T2P are skipped")
-    inputs = Inputs(corpus, test, [clip_keyframes(s, keyframes) for s in test],
+    val = [corpus.load(c.id) for c in corpus.select("val")]
+    val, val_keys = validation_clips(val, [clip_keyframes(s, keyframes) for s in val],
+                                     stage.params.evaluate.guidance.clips)
+    inputs = Inputs(corpus, test, [clip_keyframes(s, keyframes) for s in test], val, val_keys,
                     load_signspark(paths.model("signspark", "signspark")),
                     Translator(*load_text2gloss(paths.model("signspark", "text2gloss"))), triframe, citations,
                     load_backtranslation(paths.model("evaluate", "backtranslation")),
@@ -93,6 +102,17 @@ def upper_bound(stage: Stage, inputs: Inputs) -> tuple[object, list[dict]]:
     return md, rows
 
 
+def choose_guidance(stage: Stage, inputs: Inputs) -> tuple[object, GuidancePick]:
+    """Guidance scales for KF2P (also stitching and SR-T2P, which have keyframes) and T2P, picked
+    on validation signers (:mod:`signlib.evaluate.guidance`)."""
+    pick = pick_guidance(inputs.model, inputs.val, inputs.val_keyframes, stage.params.signspark.sampler,
+                         stage.params.evaluate.guidance, stage.params.evaluate.batch_size, stage.interactive)
+    md = stage.table(pick.rows, "guidance_validation", caption=f"Guidance scales on {len(inputs.val)} validation "
+                     "clips (unseen signers, not the test set): DTW-JPE per step in cm, summed over body and hands (KF2P: "
+                     "whole clip plus keyframed span). The lowest score of each mode is picked for the test tables.")
+    return md, pick
+
+
 @dataclass(frozen=True)
 class Task:
     """One table's systems run on its test clips (KF2P uses only clips that have keyframes)."""
@@ -103,17 +123,25 @@ class Task:
     bleu: dict[str, list[dict]]
 
 
-def run_tasks(stage: Stage, inputs: Inputs) -> dict[str, Task]:
-    """Generate every system of every table on the test set, and back-translate the outputs."""
-    m, sampler, cfg = inputs.model, stage.params.signspark.sampler, stage.params.evaluate
+def run_tasks(stage: Stage, inputs: Inputs, guidance: GuidancePick) -> dict[str, Task]:
+    """Generate every system of every table on the test set, and back-translate the outputs.
+
+    SignSparK samples with the ``guidance`` scales; where they are not 1, the same system with
+    scale 1 runs beside it."""
+    m, base, cfg = inputs.model, stage.params.signspark.sampler, stage.params.evaluate
+    sampler, t2p_sampler = guidance.kf2p, guidance.t2p
     keyed = [(s, k) for s, k in zip(inputs.test, inputs.test_keyframes) if len(k)]
     if len(keyed) < len(inputs.test):
         print(f"{len(inputs.test) - len(keyed)} test clips without FAST keyframes are left out of KF2P")
     plans = {"T2P": (inputs.test, inputs.test_keyframes,
-                     {REGRESSION: sy.regression_system(inputs.regression), T2P: sy.t2p_system(m, sampler)})}
+                     {REGRESSION: sy.regression_system(inputs.regression), T2P: sy.t2p_system(m, t2p_sampler)})}
+    if t2p_sampler != base:
+        plans["T2P"][2][T2P_1] = sy.t2p_system(m, base)
     if keyed:
         plans["KF2P"] = ([s for s, _ in keyed], [k for _, k in keyed],
                          {GT: sy.ground_truth_system, SLERP: sy.slerp_system, KF2P: sy.kf2p_system(m, sampler)})
+        if sampler != base:
+            plans["KF2P"][2][KF2P_1] = sy.kf2p_system(m, base)
     else:
         print("FAST found no sign in any test clip: Table 3 (keyframe-to-pose) is skipped")
     if inputs.triframe is not None:
@@ -142,6 +170,19 @@ def table_3(stage: Stage, task: Task | None) -> tuple[object | None, list[dict]]
                      "(FAST keyframes). DTW-JPE per step (cm) and accumulated path cost (m), the keyframed span, MPJPE / "
                      "PA-MPJPE (cm); mean ± std over test sequences. B-T BLEU-4 and its drop relative to the ground truth.")
     return md, summary
+
+
+def table_3_by_frequency(stage: Stage, inputs: Inputs, task: Task | None) -> tuple[object | None, list[dict]]:
+    """KF2P vs SLERP inside the gold span of each test sign, by the sign's training frequency."""
+    if task is None:
+        return None, []
+    outputs = {name: task.outputs[name] for name in (SLERP, KF2P, KF2P_1) if name in task.outputs}
+    rows = bin_summary(sign_rows(outputs, task.truths, training_counts(inputs.corpus.clips), stage.interactive))
+    shown = [{"bin": r["bin"], "system": r["system"], "signs": r["signs"], "body (cm/step)": 100 * r["body_mean"],
+              "hand (cm/step)": 100 * r["hand_mean"]} for r in rows]
+    md = stage.table(shown, "table3_by_frequency", caption="Keyframe-to-pose inside the gold span of every test sign, "
+                     "by how often the sign occurs in its language's training split: DTW-JPE per step (cm), mean over signs.")
+    return md, rows
 
 
 def table_2(stage: Stage, task: Task) -> tuple[object, list[dict]]:
@@ -241,13 +282,21 @@ def _columns(row: dict) -> dict:
 
 
 def metrics(inputs: Inputs, tasks: dict[str, Task], upper: list[dict], summaries: dict[str, list[dict]],
-            speeds: dict[str, float], claim_rows: list[dict], real: dict[str, dict]) -> dict:
+            speeds: dict[str, float], claim_rows: list[dict], real: dict[str, dict], guidance: GuidancePick,
+            by_frequency: list[dict]) -> dict:
     """``metrics.json``, nested by table: ``table3.signspark.body_mean`` and so on (headline numbers;
     path totals, MPJPE, the std and the per-language rows are in the tables)."""
     out = {"test_clips": len(inputs.test), "kf2p_clips": len(tasks["KF2P"].truths) if "KF2P" in tasks else 0,
            "backtranslation": {"bleu4_ground_truth": next(r["bleu4"] for r in upper if r["language"] == "all")},
            "wrist_speed": {slug(name): v for name, v in speeds.items()},
-           "claims": {slug(c["claim"], keep_parenthesis=True): c["holds"] == "yes" for c in claim_rows}}
+           "claims": {slug(c["claim"], keep_parenthesis=True): c["holds"] == "yes" for c in claim_rows},
+           "guidance": {"kf2p_key_scale": guidance.kf2p.key_scale, "kf2p_text_scale": guidance.kf2p.text_scale,
+                        "t2p_text_scale": guidance.t2p.text_scale}}
+    if by_frequency:
+        out["table3_by_frequency"] = {r["key"]: {} for r in by_frequency}
+        for r in by_frequency:
+            out["table3_by_frequency"][r["key"]][slug(r["system"])] = {
+                "signs": r["signs"], "body_mean": r["body_mean"], "hand_mean": r["hand_mean"]}
     for table, summary in summaries.items():
         if not summary:  # a table this corpus cannot have (1b without an isolated-sign dictionary)
             continue

@@ -1,0 +1,60 @@
+"""Guidance scales are picked on validation clips: scale 1 is always tried, the lowest score wins."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from signlib.data.sequence import Segment, Sequence
+from signlib.evaluate.guidance import pick_guidance, validation_clips
+from signlib.generate.configs import GuidanceSearchConfig, SamplerConfig
+from signlib.generate.model import SignSparK
+from signlib.pose.normalize import orthonormalize_rot6d
+from signlib.validate import InvalidValue
+
+from ..generate.conftest import smooth_clip, tiny_config
+
+
+def _seq(T, seed, language="ASL"):
+    feats = orthonormalize_rot6d(smooth_clip(T, seed=seed), "rot6d")
+    return Sequence(feats, "rot6d", 25.0, segments=(Segment(4, T - 4, "A"),), text="tea", language=language,
+                    id=f"{language}{seed}")
+
+
+@pytest.mark.parametrize("field, value", [("key_scales", (2.0, 3.0)), ("text_scales", ()), ("text_scales", (1.0, -1.0)),
+                                          ("key_scales", (1.0, True))])
+def test_grids_without_scale_one_or_with_bad_scales_are_refused(field, value):
+    with pytest.raises(InvalidValue, match=f"GuidanceSearchConfig: {field}="):
+        GuidanceSearchConfig(**{field: value})
+
+
+def test_validation_clips_take_the_first_clips_with_keyframes_per_language():
+    clips = [_seq(20, i, lang) for i, lang in enumerate(["ASL", "ASL", "DGS", "ASL", "DGS"])]
+    keys = [np.array([1, 5]), np.array([], np.int64), np.array([2]), np.array([3, 9]), np.array([4])]
+    picked, picked_keys = validation_clips(clips, keys, per_language=1)
+    assert [c.id for c in picked] == ["ASL0", "DGS2"]
+    assert [k.tolist() for k in picked_keys] == [[1, 5], [2]]
+
+
+def test_pick_guidance_tries_the_whole_grid_and_keeps_the_lowest_score():
+    torch.manual_seed(0)
+    model = SignSparK(tiny_config(max_frames=64))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    model.eval()
+    truths = [_seq(24, 0), _seq(30, 1, "DGS")]
+    keys = [np.array([4, 12, 19]), np.array([4, 15, 25])]
+    search = GuidanceSearchConfig(clips=1, key_scales=(1.0, 3.0), text_scales=(1.0, 2.0))
+    pick = pick_guidance(model, truths, keys, SamplerConfig(steps=2), search)
+    kf2p = [r for r in pick.rows if r["mode"] == "KF2P"]
+    t2p = [r for r in pick.rows if r["mode"] == "T2P"]
+    assert [(r["key_scale"], r["text_scale"]) for r in kf2p] == [(1.0, 1.0), (1.0, 2.0), (3.0, 1.0), (3.0, 2.0)]
+    assert [r["text_scale"] for r in t2p] == [1.0, 2.0]
+    for rows, cfg in ((kf2p, pick.kf2p), (t2p, pick.t2p)):
+        best = min(rows, key=lambda r: r["score"])
+        assert [r["picked"] for r in rows].count(True) == 1 and best["picked"]
+        assert (cfg.key_scale, cfg.text_scale) == (best["key_scale"], best["text_scale"])
+        assert all(np.isfinite(r["score"]) and r["score"] > 0 for r in rows)
+    assert dataclasses.replace(pick.kf2p, key_scale=1.0, text_scale=1.0) == SamplerConfig(steps=2)
