@@ -20,6 +20,7 @@ class Sizes:
     corpus_signers: int         # generated corpus: signers per language
     corpus_sentences: int       # generated corpus: sentences per signer
     corpus_signs: int           # generated corpus: signs per language (0 = the whole vocabulary)
+    corpus_zipf: float          # generated corpus: Zipf exponent of concept draws (data.synthetic.lexicon)
     fast_steps: int             # training steps of the segmenters in Table 1a
     ablation_steps: int         # training steps (half-size batches) of each variant in the Fig 4a ablation
     signspark_steps: int        # training steps of the SignSparK generator
@@ -33,14 +34,19 @@ class Sizes:
 #   smoke    4 signers × 3 sentences  =   48 sentences, 60 signs per language
 #   default 10 signers × 30 sentences = 1200 sentences, every concept (≥ 330 signs per language)
 #   paper   40 signers × 100 sentences = 16000 sentences, every concept
+# Concepts are drawn ∝ 1 / rank ** corpus_zipf within each sentence-template pool. The exponent is a
+# property of the language, not of the corpus size, so every profile uses the same one: s = 2 gives
+# token frequencies with a rank-frequency slope near 1 (Zipf's law), and at the default profile the
+# median test token's sign occurs 16-18 times in its language's training split (see
+# signlib.data.synthetic.lexicon). Bigger corpora simply see more of the long tail.
 PROFILES: dict[str, Sizes] = {
     "smoke": Sizes(max_frames=512, max_clips=6, figure_examples=1, corpus_signers=4, corpus_sentences=3,
-                   corpus_signs=60, fast_steps=20, ablation_steps=10, signspark_steps=20, text2gloss_steps=20,
-                   backtranslation_steps=20, regression_steps=20, realdata_steps=10),
+                   corpus_signs=60, corpus_zipf=2.0, fast_steps=20, ablation_steps=10, signspark_steps=20,
+                   text2gloss_steps=20, backtranslation_steps=20, regression_steps=20, realdata_steps=10),
     "default": Sizes(max_frames=512, max_clips=0, figure_examples=2, corpus_signers=10, corpus_sentences=30,
-                     corpus_signs=0, fast_steps=500, ablation_steps=300, signspark_steps=1200,
+                     corpus_signs=0, corpus_zipf=2.0, fast_steps=500, ablation_steps=300, signspark_steps=1200,
                      text2gloss_steps=700, backtranslation_steps=600, regression_steps=200, realdata_steps=300),
     "paper": Sizes(max_frames=1024, max_clips=0, figure_examples=4, corpus_signers=40, corpus_sentences=100,
-                   corpus_signs=0, fast_steps=20000, ablation_steps=5000, signspark_steps=100000,
+                   corpus_signs=0, corpus_zipf=2.0, fast_steps=20000, ablation_steps=5000, signspark_steps=100000,
                    text2gloss_steps=20000, backtranslation_steps=30000, regression_steps=30000, realdata_steps=2000),
 }

@@ -57,6 +57,7 @@ class SourceSizes:
     signers: int = 10           # generated corpus: signers per language
     sentences: int = 30         # generated corpus: sentences per signer
     signs: int = 0              # generated corpus: signs per language (0 = the whole vocabulary)
+    zipf: float = 2.0           # generated corpus: Zipf exponent of the concept draws (synthetic.lexicon)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,7 +113,7 @@ def synth_spec(settings: dict, sizes: SourceSizes, seed: int):
         if key not in fields:
             raise SignlibError(f"corpus.yaml: unknown synthetic key {key!r}; known keys: {', '.join(sorted(fields))}")
     values = dict(signers_per_language=sizes.signers, sentences_per_signer=sizes.sentences,
-                  signs_per_language=sizes.signs)
+                  signs_per_language=sizes.signs, zipf_exponent=sizes.zipf)
     values.update({k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()})
     return SynthSpec(**values, seed=seed)
 

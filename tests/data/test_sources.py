@@ -11,7 +11,7 @@ from signlib.data.formats.elan import frame_to_ms, write_eaf, write_segments_eaf
 from signlib.data.formats.pose_writer import write_pose
 from signlib.data.formats.signspark import write_signspark
 from signlib.data.sequence import Sequence
-from signlib.data.sources import SourceSizes, load_dictionary, load_source, read_spec
+from signlib.data.sources import SourceSizes, load_dictionary, load_source, read_spec, synth_spec
 from signlib.data.store import write_clip
 from signlib.errors import SignlibError
 
@@ -41,6 +41,11 @@ def test_synthetic_sizes_come_from_source_sizes_unless_corpus_yaml_sets_them(tmp
     assert len(clips) == 3 * 2 and {c.language for c in clips} == {"DGS"}     # max_clips is for real corpora
     assert len({c.signer for c in clips}) == 3
     assert len(load_dictionary(source)) == 40                                  # one citation clip per sign
+
+
+def test_the_zipf_exponent_comes_from_source_sizes_unless_corpus_yaml_sets_it():
+    assert synth_spec({}, replace(SIZES, zipf=1.5), seed=0).zipf_exponent == 1.5
+    assert synth_spec({"zipf_exponent": 0.0}, SIZES, seed=0).zipf_exponent == 0.0
 
 
 def test_max_clips_caps_each_language_of_a_real_corpus(tmp_path):

@@ -6,11 +6,14 @@
     signers.csv            clip → signer
     clips/<id>.npz         SignSparK records of continuous sentences (+ hand-observed masks)
     dictionary/<LANG>/<concept>.npz   SignSparK records of isolated citation forms
-    lexicon.csv            every sign's phonological parameters, per language
+    lexicon.csv            every sign's phonological parameters and frequency rank, per language
     styles.csv             each signer's style (speed, amplitude, handedness, ...)
 
-so the ``corpus`` stage reads it back through the same readers a real corpus uses. Everything is
-deterministic from the seed: the same seed gives byte-identical files.
+so the ``corpus`` stage reads it back through the same readers a real corpus uses. Sentences draw
+their concepts with Zipf-like frequencies (:func:`~signlib.data.synthetic.lexicon.frequency_ranks`)
+and are signed in reduced, coarticulated in-context forms (:mod:`~signlib.data.synthetic.context`);
+the dictionary keeps full citation forms. Everything is deterministic from the seed: the same seed
+gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from tqdm.auto import tqdm
 from signlib.data.formats.signspark import write_signspark
 from signlib.data.sequence import Segment, Sequence
 from signlib.data.synthetic.grammar import SPOKEN, gloss_label, load_vocabulary, make_sentence
-from signlib.data.synthetic.lexicon import SignSpec, build_lexicons
+from signlib.data.synthetic.lexicon import DEFAULT_ZIPF, SignSpec, build_lexicons, frequency_ranks, zipf_weights
 from signlib.data.synthetic.performance import Style, draw_style, perform
 from signlib.errors import SignlibError
 from signlib.io import csv_text, write_text
@@ -45,6 +48,7 @@ class SynthSpec:
     signs_per_language: int          # lexicon size (0 = every concept in the vocabulary)
     languages: tuple[str, ...] = LANGUAGES
     fps: float = 25.0
+    zipf_exponent: float = DEFAULT_ZIPF  # concept draws ∝ 1 / rank ** s within each template pool
     seed: int = 0
 
     def __post_init__(self):
@@ -53,6 +57,8 @@ class SynthSpec:
             raise SignlibError(f"unknown sign language {unknown[0]!r}; the generator knows {', '.join(LANGUAGES)}")
         if self.signers_per_language < 1 or self.sentences_per_signer < 1:
             raise SignlibError("the generated corpus needs at least one signer and one sentence per signer")
+        if not self.zipf_exponent >= 0:
+            raise SignlibError(f"zipf_exponent={self.zipf_exponent!r} must be >= 0 (0 = uniform concept draws)")
 
 
 def choose_concepts(n: int, seed: int):
@@ -79,18 +85,20 @@ def generate_corpus(out_dir: str | os.PathLike, spec: SynthSpec, progress: bool 
     concepts = choose_concepts(spec.signs_per_language, spec.seed)
     labels = {lang: {c.key: gloss_label(c, lang) for c in concepts} for lang in spec.languages}
     lexicons = build_lexicons(concepts, labels, spec.languages, spec.seed)
+    ranks = {lang: frequency_ranks(concepts, lang, spec.seed) for lang in spec.languages}
     signer_rows, style_rows = [], []
     total = len(spec.languages) * spec.signers_per_language * spec.sentences_per_signer
     bar = tqdm(total=total, desc="generating sentences", disable=not progress, leave=False)
     for li, lang in enumerate(spec.languages):
         lex: dict[str, SignSpec] = lexicons[lang]
+        weights = zipf_weights(ranks[lang], spec.zipf_exponent)
         for s in range(spec.signers_per_language):
             signer = f"{lang.lower()}{s:02d}"
             rng = np.random.default_rng([spec.seed, li, s])
             style: Style = draw_style(rng)
             style_rows.append({"signer": signer, "language": lang, **{k: v for k, v in asdict(style).items()}})
             for k in range(spec.sentences_per_signer):
-                sentence = make_sentence(rng, lang, concepts)
+                sentence = make_sentence(rng, lang, concepts, weights)
                 signs = [lex[key] for key in sentence.concepts]
                 feats, valid, spans = perform(signs, style, rng)
                 clip_id = f"{signer}_{k:03d}"
@@ -102,7 +110,8 @@ def generate_corpus(out_dir: str | os.PathLike, spec: SynthSpec, progress: bool 
     # Citation forms: one per sign, by a reference signer of each language (a dictionary informant).
     for li, lang in enumerate(tqdm(spec.languages, desc="dictionary", disable=not progress, leave=False)):
         rng = np.random.default_rng([spec.seed, li, 999])
-        informant = Style(1.0, 1.0, False, (0.0, 0.0, 0.0), 0.0, 0.006, 0.0)
+        informant = Style(speed=1.0, amplitude=1.0, left_dominant=False, offset=(0.0, 0.0, 0.0), head_tilt=0.0,
+                          jitter=0.006, missing_rate=0.0, reduction=0.0)
         for c in concepts:
             sign = lexicons[lang][c.key]
             feats, valid, spans = perform([sign], informant, rng, citation=True)
@@ -110,8 +119,8 @@ def generate_corpus(out_dir: str | os.PathLike, spec: SynthSpec, progress: bool 
             write_signspark(out / "dictionary" / lang / f"{c.key}.npz",
                             _sequence(feats, valid, spans, [sign.gloss], word, lang, f"{lang.lower()}_{c.key}", spec.fps))
     lexicon_rows = [{"language": lang, **{k: v for k, v in asdict(sign).items() if k != "direction"},
-                     "direction": " ".join(f"{v:g}" for v in sign.direction)}
-                    for lang in spec.languages for sign in lexicons[lang].values()]
+                     "direction": " ".join(f"{v:g}" for v in sign.direction), "frequency_rank": ranks[lang][key]}
+                    for lang in spec.languages for key, sign in lexicons[lang].items()]
     write_text(out / "lexicon.csv", csv_text(lexicon_rows))
     write_text(out / "signers.csv", csv_text(signer_rows))
     write_text(out / "styles.csv", csv_text(style_rows))

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -183,8 +183,15 @@ def _pools(avail: frozenset[str]) -> dict[str, tuple[str, ...]]:
     return p
 
 
-def _pick(rng: np.random.Generator, items: Sequence[str]) -> str:
-    return items[int(rng.integers(len(items)))]
+def _picker(rng: np.random.Generator, weights: Mapping[str, float] | None):
+    """``pick(items)``: uniform, or ∝ ``weights[item]`` within the pool (Zipf-like frequencies)."""
+    if weights is None:
+        return lambda items: items[int(rng.integers(len(items)))]
+
+    def pick(items: Sequence[str]) -> str:
+        w = np.array([weights[k] for k in items], dtype=float)
+        return items[int(rng.choice(len(items), p=w / w.sum()))]
+    return pick
 
 
 def _weighted(rng: np.random.Generator, weights: dict[str, float]) -> str:
@@ -193,43 +200,45 @@ def _weighted(rng: np.random.Generator, weights: dict[str, float]) -> str:
     return names[int(rng.choice(len(names), p=w / w.sum()))]
 
 
-def _roles(kind: str, rng: np.random.Generator, p: dict) -> dict | None:
-    """Concepts for one template kind; ``None`` when this draw cannot be filled."""
-    place = (lambda: _pick(rng, p["place"]) if p["place"] and rng.random() < 0.3 else None)
+def _roles(kind: str, rng: np.random.Generator, p: dict, pick) -> dict | None:
+    """Concepts for one template kind (drawn by ``pick``); ``None`` when this draw cannot be filled."""
+    place = (lambda: pick(p["place"]) if p["place"] and rng.random() < 0.3 else None)
     if kind in ("trans", "have"):
-        verb = _pick(rng, p[kind])
-        obj = _pick(rng, p[f"{kind}:{verb}"])
+        verb = pick(p[kind])
+        obj = pick(p[f"{kind}:{verb}"])
         agents = [a for a in p["agent"] if a != obj]
         loc = place() if kind == "trans" and verb not in tpl.STATIVE else None
-        return agents and dict(subject=_pick(rng, agents), verb=verb, obj=obj, loc=loc)
+        return agents and dict(subject=pick(agents), verb=verb, obj=obj, loc=loc)
     if kind == "intrans":
-        verb = _pick(rng, p["intrans"])
-        return dict(subject=_pick(rng, p[f"intrans:{verb}"]), verb=verb, loc=place())
+        verb = pick(p["intrans"])
+        return dict(subject=pick(p[f"intrans:{verb}"]), verb=verb, loc=place())
     if kind == "motion":
-        verb = _pick(rng, p["motion"])
-        return dict(subject=_pick(rng, p["agent"]), verb=verb, dest=_pick(rng, p[f"motion:{verb}"]))
+        verb = pick(p["motion"])
+        return dict(subject=pick(p["agent"]), verb=verb, dest=pick(p[f"motion:{verb}"]))
     if kind == "count":
-        obj = _pick(rng, p["countable"])
+        obj = pick(p["countable"])
         agents = [a for a in p["agent"] if a != obj]
-        return agents and dict(subject=_pick(rng, agents), verb="have", number=_pick(rng, p["num"]), obj=obj)
-    adj = _pick(rng, p[kind])
-    subject = _pick(rng, p[f"{kind}:{adj}"])
-    return dict(subject=subject, adj=adj, possessor=_pick(rng, p["possessor"]) if kind == "poss" else None)
+        return agents and dict(subject=pick(agents), verb="have", number=pick(p["num"]), obj=obj)
+    adj = pick(p[kind])
+    subject = pick(p[f"{kind}:{adj}"])
+    return dict(subject=subject, adj=adj, possessor=pick(p["possessor"]) if kind == "poss" else None)
 
 
-def build_frame(rng: np.random.Generator, concepts: frozenset[str]) -> Frame:
-    """Draw a frame (template, concepts, mood) from the available concept keys; 3 to 8 signs long."""
-    p = _pools(concepts)
+def build_frame(rng: np.random.Generator, concepts: frozenset[str],
+                weights: Mapping[str, float] | None = None) -> Frame:
+    """Draw a frame (template, concepts, mood) from the available concept keys; 3 to 8 signs long.
+    Each role is drawn from its pool uniformly, or with probability ∝ ``weights[key]``."""
+    p, pick = _pools(concepts), _picker(rng, weights)
     kinds = {k: w for k, w in _KIND_WEIGHT.items() if p["countable" if k == "count" else k]}
     if not kinds:
         raise SignlibError(f"no sentence template can be filled from these {len(concepts)} concepts")
     for _ in range(64):
         kind = _weighted(rng, kinds)
-        roles = _roles(kind, rng, p)
+        roles = _roles(kind, rng, p, pick)
         if not roles:
             continue
         if p["time"] and rng.random() < 0.5:
-            roles["time"] = _pick(rng, p["time"])
+            roles["time"] = pick(p["time"])
         whs = [w for w in _WH[kind].split() if w in concepts and not (
             w == "who" and kind == "adj" and roles["subject"] not in p["agent"])]
         neg = "no" if kind == "have" else "not"
@@ -239,7 +248,7 @@ def build_frame(rng: np.random.Generator, concepts: frozenset[str]) -> Frame:
         if mood == "neg":
             roles["neg"] = neg
         if mood == "wh":
-            roles["wh"] = wh = _pick(rng, whs)
+            roles["wh"] = wh = pick(whs)
             slot = {"what": "obj", "who": "subject", "when": "time",
                     "where": "dest" if kind == "motion" else "loc"}.get(wh)
             if slot:
@@ -247,7 +256,7 @@ def build_frame(rng: np.random.Generator, concepts: frozenset[str]) -> Frame:
         frame = Frame(kind, mood, **roles, topic=bool(rng.random() < 0.35), definite=bool(rng.random() < 0.5),
                       front=bool(rng.random() < 0.5))
         if frame.size < 3 and frame.time is None and frame.wh != "when" and p["time"]:
-            frame = dataclasses.replace(frame, time=_pick(rng, p["time"]))
+            frame = dataclasses.replace(frame, time=pick(p["time"]))
         if 3 <= frame.size <= 8:
             return frame
     raise SignlibError(f"could not fill a sentence of 3 to 8 signs from these {len(concepts)} concepts")
@@ -272,9 +281,10 @@ def _render(pieces: list[tpl.Piece], spoken: str) -> tuple[str, tuple[str, ...]]
     return text, tuple(surface for surface, key in pieces if key is not None)
 
 
-def make_sentence(rng: np.random.Generator, language: str,
-                  concepts: Sequence[Concept | str] | None = None) -> Sentence:
-    """One random sentence of ``language`` using only ``concepts`` (default: the whole vocabulary)."""
+def make_sentence(rng: np.random.Generator, language: str, concepts: Sequence[Concept | str] | None = None,
+                  weights: Mapping[str, float] | None = None) -> Sentence:
+    """One random sentence of ``language`` using only ``concepts`` (default: the whole vocabulary),
+    each role drawn with probability ∝ ``weights`` within its pool (default: uniformly)."""
     spoken = _spoken(language)
     if not isinstance(rng, np.random.Generator):
         raise SignlibError(f"make_sentence needs a numpy.random.Generator, got {type(rng).__name__}")
@@ -282,7 +292,9 @@ def make_sentence(rng: np.random.Generator, language: str,
     keys = frozenset(lex) if concepts is None else frozenset(c if isinstance(c, str) else c.key for c in concepts)
     if unknown := sorted(keys - lex.keys()):
         raise SignlibError(f"concept {unknown[0]!r} is not in the vocabulary")
-    frame = build_frame(rng, keys)
+    if weights is not None and (missing := sorted(keys - weights.keys())):
+        raise SignlibError(f"make_sentence: no frequency weight for concept {missing[0]!r}")
+    frame = build_frame(rng, keys, weights)
     text, words = _render(REALISERS[spoken](frame, lex, rng), spoken)
     order = sign_order(frame, language)
     return Sentence(text, tuple(gloss_label(k, language) for k in order), order, words)

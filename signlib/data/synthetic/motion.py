@@ -3,9 +3,11 @@
 A clip is built as a chain of :class:`Track` pieces for the dominant (right) and non-dominant
 (left) arm: rest → transition → sign → transition → sign → … → rest. Each piece holds per-frame
 wrist targets, hand orientation (finger direction + palm normal), elbow swivel and MANO finger
-angles. Transitions are minimum-jerk blends whose length grows with the distance the hands travel,
-and each sign's start and end lean towards its neighbours (coarticulation). Finally both arms are
-solved by IK and everything is converted to 6D rotations in the stored convention.
+angles. Transitions are minimum-jerk blends whose length grows with the distance the hands travel.
+:func:`sign_tracks` makes a sign's citation form by default; given the in-context parameters of
+:mod:`~signlib.data.synthetic.context` it makes the reduced form (displaced location, smaller
+wrist rotations, the handshape anticipating the next sign). Finally both arms are solved by IK and
+everything is converted to 6D rotations in the stored convention.
 """
 
 from __future__ import annotations
@@ -107,15 +109,24 @@ def _path(spec: SignSpec, tau: np.ndarray, size: float) -> np.ndarray:
     return np.zeros((len(tau), 3))  # hold, twist, wiggle: the wrist stays put
 
 
-def sign_tracks(spec: SignSpec, n: int, amplitude: float, rng: np.random.Generator) -> tuple[Track, Track]:
-    """Dominant and non-dominant :class:`Track` of ``spec`` performed over ``n`` frames."""
+def sign_tracks(spec: SignSpec, n: int, amplitude: float, rng: np.random.Generator, shift=(0.0, 0.0, 0.0),
+                extent: float = 1.0, next_handshape: str | None = None, anticipation: float = 0.0
+                ) -> tuple[Track, Track]:
+    """Dominant and non-dominant :class:`Track` of ``spec`` performed over ``n`` frames.
+
+    The defaults give the citation form. In context (:mod:`~signlib.data.synthetic.context`)
+    ``shift`` ``(3,)`` moves the location (metres; a base hand moves with it, a symmetric other hand
+    mirrors it), ``extent`` scales wrist-twist and finger-wiggle angles, and the hand shape goes
+    ``anticipation`` of the way toward ``next_handshape`` over the sign's last 40%.
+    """
     tau = np.linspace(0.0, 1.0, n)
     size = spec.size * amplitude
-    target = np.array(LOCATIONS[spec.location]) + _path(spec, tau, size) + rng.normal(0, 0.008, 3)
+    shift = np.asarray(shift, float)
+    target = np.array(LOCATIONS[spec.location]) + shift + _path(spec, tau, size) + rng.normal(0, 0.008, 3)
     finger0, palm0 = (np.array(v, float) for v in ORIENTATIONS[spec.orientation])
     finger, palm = np.tile(finger0, (n, 1)), np.tile(palm0, (n, 1))
     if spec.movement == "twist":  # forearm rotation: the palm turns about the finger axis
-        angle = 0.7 * np.sin(2 * np.pi * spec.repeats * tau / 2)
+        angle = 0.7 * extent * np.sin(2 * np.pi * spec.repeats * tau / 2)
         palm = _rotate(palm, finger, angle)
     h0, h1 = handshapes.handshape_pose(spec.handshape), handshapes.handshape_pose(spec.handshape_end)
     blend = np.clip((tau - 0.25) / 0.5, 0, 1)[:, None, None]
@@ -123,16 +134,21 @@ def sign_tracks(spec: SignSpec, n: int, amplitude: float, rng: np.random.Generat
     hand = h0 + blend * (h1 - h0)
     if spec.movement == "wiggle":  # fingers flex out of phase with each other
         phase = np.array([0.0, 1.2, 3.6, 2.4])
-        wave = 0.45 * (0.5 + 0.5 * np.sin(2 * np.pi * spec.repeats * tau[:, None] - phase))  # (n, 4)
+        wave = 0.45 * extent * (0.5 + 0.5 * np.sin(2 * np.pi * spec.repeats * tau[:, None] - phase))  # (n, 4)
         hand = hand.copy()
         for f in range(4):
             hand[:, 3 * f:3 * f + 3, 2] += wave[:, f:f + 1]
+    if next_handshape is not None and anticipation > 0:  # the fingers already head for the next sign
+        ramp = np.clip((tau - 0.6) / 0.4, 0, 1)[:, None, None]
+        ramp = anticipation * ramp * ramp * (3 - 2 * ramp)
+        hand = hand + ramp * (handshapes.handshape_pose(next_handshape) - hand)
     dom = Track(target, finger, palm, np.zeros(n), hand)
     if spec.hands == "one":
         return dom, still(STANDBY, n, side=-1)
     if spec.hands == "base":
         base = handshapes.handshape_pose(spec.base_handshape)
-        return dom, still(dict(target=BASE_HAND, finger=(0.3, 0.0, 1.0), palm=(0.0, 1.0, 0.0)), n, side=1, hand=base)
+        return dom, still(dict(target=BASE_HAND, finger=(0.3, 0.0, 1.0), palm=(0.0, 1.0, 0.0)), n, side=1, hand=base,
+                          offset=shift)
     # Symmetric: the other hand mirrors the dominant one, half a cycle late when alternating.
     other = Track(mirror_points(target), mirror_points(finger), mirror_points(palm), np.zeros(n), hand.copy())
     if spec.alternating:

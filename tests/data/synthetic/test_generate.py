@@ -1,6 +1,8 @@
 """The generated corpus on disk: real formats, deterministic, labelled from construction."""
 
+import csv
 import filecmp
+import io
 from collections import Counter
 
 import numpy as np
@@ -86,6 +88,31 @@ def test_asl_and_bsl_share_text_but_not_their_signing(corpus_dir):
     assert differ > len(keys) / 2  # most BSL signs are not ASL's
 
 
-def test_unknown_language_is_refused():
+def test_lexicon_csv_gives_every_sign_its_frequency_rank_and_styles_their_reduction(corpus_dir):
+    rows = list(csv.DictReader(io.StringIO((corpus_dir / "lexicon.csv").read_text())))
+    for lang in SPEC.languages:
+        ranks = sorted(int(r["frequency_rank"]) for r in rows if r["language"] == lang)
+        assert ranks == list(range(1, 41))
+    styles = list(csv.DictReader(io.StringIO((corpus_dir / "styles.csv").read_text())))
+    assert all(0.0 <= float(r["reduction"]) <= 1.0 for r in styles) and len({r["reduction"] for r in styles}) > 1
+
+
+def test_sentences_draw_frequent_signs_more_often(tmp_path):
+    spec = SynthSpec(signers_per_language=1, sentences_per_signer=30, signs_per_language=80, languages=("DGS",),
+                     seed=3)
+    counts = {}
+    for s in (0.0, 2.0):
+        out = generate_corpus(tmp_path / str(s), SynthSpec(**{**spec.__dict__, "zipf_exponent": s}), progress=False)
+        rows = list(csv.DictReader(io.StringIO((out / "lexicon.csv").read_text())))
+        rank = {r["gloss"]: int(r["frequency_rank"]) for r in rows}
+        glosses = [g for p in sorted((out / "clips").glob("*.npz")) for g in read_signspark(p).glosses]
+        counts[s] = (len(set(glosses)), np.mean([rank[g] <= 20 for g in glosses]))
+    assert counts[2.0][0] < counts[0.0][0]           # fewer sign types ...
+    assert counts[2.0][1] > counts[0.0][1] + 0.2     # ... and more tokens of the 20 most frequent signs
+
+
+def test_unknown_language_and_negative_zipf_exponent_are_refused():
     with pytest.raises(SignlibError, match="unknown sign language 'LSF'"):
         SynthSpec(1, 1, 10, languages=("ASL", "LSF"))
+    with pytest.raises(SignlibError, match="zipf_exponent"):
+        SynthSpec(1, 1, 10, zipf_exponent=-0.5)

@@ -11,6 +11,7 @@ import pytest
 from signlib.data.synthetic import grammar, templates
 from signlib.data.synthetic.grammar import (SPOKEN, gloss_label, load_vocabulary, make_sentence, parse_vocabulary,
                                             text_to_content_words, word_to_concept)
+from signlib.data.synthetic.lexicon import frequency_ranks, zipf_weights
 from signlib.data.synthetic.templates import english_third_person, german_present
 from signlib.errors import SignlibError
 
@@ -189,6 +190,28 @@ def test_restricted_concepts_are_the_only_ones_used():
         for language in LANGUAGES:
             for _ in range(50):
                 assert set(make_sentence(rng, language, allowed).concepts) <= {c.key for c in allowed}
+
+
+def _counts(language: str, weights, n: int = 300) -> collections.Counter:
+    rng = np.random.default_rng(0)
+    return collections.Counter(k for _ in range(n) for k in make_sentence(rng, language, None, weights).concepts)
+
+
+@pytest.mark.parametrize("language", ["ASL", "CSL"])
+def test_zipf_weights_concentrate_the_draws_on_the_frequent_concepts(language):
+    ranks = frequency_ranks(load_vocabulary(), language, seed=0)
+    zipf, uniform = _counts(language, zipf_weights(ranks, 2.0)), _counts(language, None)
+    assert len(zipf) < 0.75 * len(uniform)                          # fewer types for as many sentences
+    top = lambda c: sum(v for _, v in c.most_common(20)) / sum(c.values())  # noqa: E731
+    assert top(zipf) > top(uniform) + 0.15
+    # within a pool the better-ranked concept wins: the most frequent pronoun is the most used one
+    pronouns = [k for k, r in sorted(ranks.items(), key=lambda kv: kv[1]) if k in templates.SUBJECT_PRONOUNS]
+    assert zipf[pronouns[0]] > zipf[pronouns[-1]]
+
+
+def test_weights_must_cover_every_concept():
+    with pytest.raises(SignlibError, match="no frequency weight for concept"):
+        make_sentence(np.random.default_rng(0), "DGS", None, {"i": 1.0})
 
 
 def test_unknown_language_and_unfillable_concept_sets_raise_signlib_errors():

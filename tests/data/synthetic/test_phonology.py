@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from signlib.data.synthetic import handshapes
-from signlib.data.synthetic.lexicon import BSL_SHARED_WITH_ASL, HANDS, LOCATIONS, MOVEMENTS, build_lexicons, draw_sign
+from signlib.data.synthetic.lexicon import (BSL_SHARED_WITH_ASL, HANDS, LOCATIONS, MOVEMENTS, build_lexicons, draw_sign,
+                                            frequency_ranks, zipf_weights)
+from signlib.errors import SignlibError
 from signlib.data.synthetic.performance import Style, draw_style, perform
 from signlib.pose.skeleton import forward_kinematics_np
 
@@ -42,6 +44,29 @@ def test_same_seed_same_lexicon():
     a = build_lexicons(CONCEPTS[:20], LABELS, ("ASL", "DGS"), seed=3)
     b = build_lexicons(CONCEPTS[:20], LABELS, ("ASL", "DGS"), seed=3)
     assert a == b
+
+
+def test_frequency_ranks_are_a_seeded_permutation_with_pointing_signs_first():
+    ranks = frequency_ranks(CONCEPTS, "DGS", seed=0)
+    assert sorted(ranks.values()) == list(range(1, len(CONCEPTS) + 1)) and set(ranks) == {c.key for c in CONCEPTS}
+    assert ranks["i"] == 1  # the only pronoun here
+    assert ranks == frequency_ranks(CONCEPTS, "DGS", seed=0)
+    assert ranks != frequency_ranks(CONCEPTS, "DGS", seed=1)
+
+
+def test_frequency_ranks_differ_between_languages_but_correlate():
+    order = lambda lang: np.array([frequency_ranks(CONCEPTS, lang, 0)[c.key] for c in CONCEPTS])  # noqa: E731
+    asl, bsl = order("ASL"), order("BSL")
+    spearman = np.corrcoef(asl, bsl)[0, 1]  # ranks already: Pearson of ranks is Spearman's rho
+    assert (asl != bsl).mean() > 0.9 and 0.3 < spearman < 0.95
+
+
+def test_zipf_weights_fall_as_a_power_of_the_rank():
+    w = zipf_weights({"a": 1, "b": 2, "c": 4}, 2.0)
+    assert w == {"a": 1.0, "b": 0.25, "c": 0.0625}
+    assert set(zipf_weights({"a": 1, "b": 7}, 0.0).values()) == {1.0}  # exponent 0: the uniform draw
+    with pytest.raises(SignlibError, match="Zipf exponent"):
+        zipf_weights({"a": 1}, -1.0)
 
 
 @pytest.mark.parametrize("seed", range(3))
