@@ -94,7 +94,12 @@ def test_corpus_stage_builds_and_reports_the_corpus(smoke_repo):
     assert metrics["hardness"]["slerp"]["body_mean"] > 0 and metrics["hardness"]["slerp"]["hand_mean"] > 0
     assert "| all | ground truth | " in (dst / "results/corpus/tables/hardness.md").read_text()
     assert metrics["hardness"]["mean"]["body_mean"] > metrics["hardness"]["slerp"]["body_mean"] > 0
-    assert all((dst / "results/corpus/tables" / f"{t}.md").exists() for t in ("hardness", "stats", "quality"))
+    assert all((dst / "results/corpus/tables" / f"{t}.md").exists() for t in ("hardness", "stats", "quality",
+                                                                            "frequency"))
+    assert metrics["hardness"]["naive"]["body_mean"] > 0  # the generated corpus has a dictionary
+    freq = metrics["frequency"]
+    assert set(freq) == {"ASL", "BSL", "CSL", "DGS", "all"} and freq["all"]["test_tokens"] > 0
+    assert 0 <= freq["all"]["test_unseen_pct"] <= freq["all"]["test_rare_pct"] <= 100
     assert any((dst / "results/corpus/figures").glob("example_*.png"))
     assert _no_error_cells(dst / "results/corpus/01_curate_poses.ipynb")
 

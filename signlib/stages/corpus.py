@@ -4,7 +4,8 @@ Reads ``base.data_dir`` (its ``corpus.yaml`` says the format; the default genera
 corpus at the profile's sizes and reads it back through the real readers), fills short gaps,
 normalises, drops over-long clips and splits by signer within each language. Writes the curated
 corpus and, when the input has one, the isolated-sign dictionary to ``build/corpus/``; statistics,
-curation quality, example figures and the hardness table to ``results/corpus/``.
+sign frequencies (how often test signs were seen in training), curation quality, example figures
+and the hardness table to ``results/corpus/``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import matplotlib.pyplot as plt
 from signlib.data.corpus import Corpus, split_signers, write_corpus
 from signlib.data import curate
 from signlib.data.sources import SourceSizes, load_dictionary, load_source, read_spec
-from signlib.data.stats import language_stats
+from signlib.data.stats import language_stats, sign_frequency
 from signlib.evaluate.hardness import hardness
 from signlib.render.skeleton import plot_sequence_strip
 from signlib.stages.common import Stage
@@ -31,6 +32,7 @@ class CorpusBuild:
     source_format: str
     quality: list[dict]
     stats: list[dict]
+    frequency: list[dict]
 
 
 def build(stage: Stage) -> CorpusBuild:
@@ -38,7 +40,7 @@ def build(stage: Stage) -> CorpusBuild:
     base, cfg, sizes = stage.params.base, stage.params.corpus, stage.params.sizes
     fmt = read_spec(base.data_dir).format
     amount = SourceSizes(max_clips=sizes.max_clips, signers=sizes.corpus_signers, sentences=sizes.corpus_sentences,
-                         signs=sizes.corpus_signs)
+                         signs=sizes.corpus_signs, zipf=sizes.corpus_zipf)
     raw, source_dir = load_source(base.data_dir, stage.paths.build("corpus"), seed=base.seed, sizes=amount,
                                   progress=stage.interactive)
     citations = load_dictionary(source_dir)
@@ -59,7 +61,8 @@ def build(stage: Stage) -> CorpusBuild:
               "dictionary are skipped downstream")
     for split in ("train", "val", "test"):
         print(f"{split:5s}: {len(corpus.signers(split))} signers, {len(corpus.select(split))} clips")
-    return CorpusBuild(corpus, dictionary, fmt, curate.quality_table(report), language_stats(corpus, dictionary))
+    return CorpusBuild(corpus, dictionary, fmt, curate.quality_table(report), language_stats(corpus, dictionary),
+                       sign_frequency(corpus.clips))
 
 
 def quality_table(stage: Stage, build: CorpusBuild):
@@ -71,6 +74,13 @@ def stats_table(stage: Stage, build: CorpusBuild):
     return stage.table(build.stats, "stats", caption="Curated corpus per language: clips (sentences), signers, "
                        f"frames and minutes at {build.corpus.fps:g} fps, sign tokens, vocabulary (sign types), split "
                        "sizes, dictionary entries.")
+
+
+def frequency_table(stage: Stage, build: CorpusBuild):
+    return stage.table(build.frequency, "frequency", digits=1, caption="Sign frequencies per language: sign "
+                       "tokens and types (all splits), training and test tokens, the median number of times a test "
+                       "token's sign occurs in its language's training split, and the % of test tokens seen fewer "
+                       "than 3 times (unseen included) and never.")
 
 
 def lengths_figure(stage: Stage, corpus: Corpus):
@@ -104,11 +114,13 @@ def example_figures(stage: Stage, build: CorpusBuild) -> list:
     return images
 
 
-def hardness_table(stage: Stage, corpus: Corpus) -> tuple[object, dict[str, dict]]:
-    """The hardness table on the test split, and its all-language rows by reference."""
-    _, table = hardness(corpus, "test", progress=stage.interactive)
+def hardness_table(stage: Stage, build: CorpusBuild) -> tuple[object, dict[str, dict]]:
+    """The hardness table on the test split (naive stitching too when there is a dictionary), and
+    its all-language rows by reference."""
+    _, table = hardness(build.corpus, "test", progress=stage.interactive, dictionary=build.dictionary)
     md = stage.table(table, "hardness", digits=4, caption="Hardness of the corpus: DTW-JPE on the test split, mean "
-                     "and std over clips (total = accumulated path cost, mean = per step; metres).")
+                     "and std over clips (total = accumulated path cost, mean = per step; metres). Naive stitching "
+                     "lays the dictionary's citation forms (gold spans) end to end.")
     overall = {r["reference"]: r for r in table if r["language"] == "all"}
     truth = overall["ground truth"]
     if truth["body_total"] != 0 or truth["hand_total"] != 0:
@@ -117,14 +129,15 @@ def hardness_table(stage: Stage, corpus: Corpus) -> tuple[object, dict[str, dict
 
 
 def metrics(build: CorpusBuild, overall: dict[str, dict]) -> dict:
-    """``metrics.json``: the corpus, its curation and its hardness (per-step means in metres), nested;
-    the tables hold the rest."""
+    """``metrics.json``: the corpus, its sign frequencies, its curation and its hardness (per-step
+    means in metres), nested; the tables hold the rest."""
     corpus, total, quality = build.corpus, build.stats[-1], build.quality[-1]
     return {
         "corpus": {"clips": len(corpus), "frames": sum(c.num_frames for c in corpus.clips),
                    "languages": len(corpus.languages()), "vocabulary": total["vocabulary"],
                    "dictionary_entries": 0 if build.dictionary is None else len(build.dictionary),
                    "signers": {split: len(corpus.signers(split)) for split in ("train", "val", "test")}},
+        "frequency": {row["language"]: {k: v for k, v in row.items() if k != "language"} for row in build.frequency},
         "curation": {"clips_dropped": quality["dropped"], "missing_before_pct": quality["missing_before_pct"],
                      "missing_after_pct": quality["missing_after_pct"]},
         "hardness": {ref.split()[0].lower(): {k: row[k] for k in ("body_mean", "hand_mean")}

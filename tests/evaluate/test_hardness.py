@@ -1,4 +1,5 @@
-"""Reference scores of a corpus: mean sequence, SLERP between true keyframes, ground truth."""
+"""Reference scores of a corpus: mean sequence, SLERP between true keyframes, naive stitching of
+citation forms, ground truth."""
 
 import numpy as np
 
@@ -6,8 +7,8 @@ from signlib.baselines.slerp import slerp_sequence
 from signlib.data.corpus import write_corpus
 from signlib.data.sequence import Segment, Sequence
 from signlib.data.synthetic.lexicon import draw_sign
-from signlib.data.synthetic.performance import draw_style, perform
-from signlib.evaluate.hardness import hardness, mean_sequence
+from signlib.data.synthetic.performance import Style, draw_style, perform
+from signlib.evaluate.hardness import gold_stitcher, hardness, mean_sequence
 from signlib.keyframes import true_keyframes
 from signlib.pose.normalize import resample_time
 
@@ -38,9 +39,28 @@ def test_slerp_reference_matches_the_clip_on_its_true_keyframes():
         np.testing.assert_allclose(filled[k], feats[k], atol=1e-5)
 
 
+def _signs():
+    rng = np.random.default_rng(1)
+    return [draw_sign(f"k{i}", f"G{i}", "noun", rng) for i in range(6)]
+
+
+def _dictionary(tmp_path, missing: str | None = None):
+    """Citation forms of :func:`_signs` by a right-handed informant, one clip each (as generated)."""
+    rng = np.random.default_rng(2)
+    informant = Style(1.0, 1.0, False, (0.0, 0.0, 0.0), 0.0, 0.006, 0.0, reduction=0.0)
+    clips = []
+    for sign in _signs():
+        if sign.gloss == missing:
+            continue
+        f, v, [(a, b)] = perform([sign], informant, rng, citation=True)
+        clips.append(Sequence(features=f, layout="rot6d", fps=25, valid=v, language="DGS", signer="informant",
+                              segments=[Segment(a, b, sign.gloss)], id=f"dgs_{sign.key}"))
+    return write_corpus(tmp_path / "dictionary", clips, {"informant": "train"})
+
+
 def _corpus(tmp_path, unsegmented_test_clip: bool = False):
     rng = np.random.default_rng(1)
-    signs = [draw_sign(f"k{i}", f"G{i}", "noun", rng) for i in range(6)]
+    signs = [draw_sign(f"k{i}", f"G{i}", "noun", rng) for i in range(6)]  # = _signs()
     clips = []
     for s in range(4):
         style = draw_style(rng)
@@ -74,3 +94,36 @@ def test_clips_without_gold_segments_have_no_slerp_row(tmp_path):
     clips = {(r["language"], r["reference"]): r["clips"] for r in table}
     assert clips[("all", "SLERP keyframes")] == 3 and clips[("all", "ground truth")] == 4
     assert clips[("DGS", "SLERP keyframes")] == 3
+
+
+def test_naive_stitching_copies_the_citation_spans_of_the_glosses(tmp_path):
+    dictionary = _dictionary(tmp_path)
+    stitched = gold_stitcher(dictionary)(["G2", "G0"], "DGS")
+    assert [seg.gloss for seg in stitched.segments] == ["G2", "G0"]
+    for seg in stitched.segments:
+        info = next(c for c in dictionary.clips if c.glosses == (seg.gloss,))
+        citation = dictionary.load(info.id)
+        [span] = citation.segments
+        np.testing.assert_array_equal(stitched.features[seg.start:seg.end], citation.features[span.start:span.end])
+    assert gold_stitcher(dictionary)(["G2", "NOPE"], "DGS") is None
+    assert gold_stitcher(dictionary)(["G2"], "ASL") is None
+
+
+def test_with_a_dictionary_hardness_adds_naive_stitching_between_truth_and_the_mean(tmp_path):
+    corpus = _corpus(tmp_path / "corpus")
+    rows, table = hardness(corpus, progress=False, dictionary=_dictionary(tmp_path))
+    assert len(rows) == 4 * 4
+    by_ref = {r["reference"]: r for r in table if r["language"] == "all"}
+    assert by_ref["naive stitching"]["clips"] == 4
+    for part in ("body_mean", "hand_mean"):
+        # in-context forms differ from citation forms, yet copying them beats the mean sequence
+        assert 0 < by_ref["naive stitching"][part] < by_ref["mean sequence"][part]
+
+
+def test_clips_with_a_sign_missing_from_the_dictionary_have_no_stitching_row(tmp_path):
+    corpus = _corpus(tmp_path / "corpus")
+    missing = next(g for c in corpus.select("test") for g in c.glosses)
+    rows, _ = hardness(corpus, progress=False, dictionary=_dictionary(tmp_path, missing=missing))
+    stitched = {r["id"] for r in rows if r["reference"] == "naive stitching"}
+    assert stitched == {c.id for c in corpus.select("test") if missing not in c.glosses}
+    assert len(stitched) < 4
