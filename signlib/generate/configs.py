@@ -85,6 +85,7 @@ class SignSparKConfig:
     fps: float = validate.from_data(25.0)
     keyframe_track: bool = True                  # also feed the interpolated keyframes; predict a correction
     standardise: str = "part"                    # part | channel: feature scales (STANDARDISE)
+    skip: bool = False                           # EDM-style skip: x̂1 mixes the control in by flow time
     text: TextEncoderConfig = field(default_factory=TextEncoderConfig)
     unet: UNetConfig = field(default_factory=UNetConfig)
 
@@ -94,6 +95,7 @@ class SignSparKConfig:
         validate.numbers(self, ("fps",), 1e-3)
         validate.flag(self, ("keyframe_track",))
         validate.choice(self, "standardise", STANDARDISE)
+        validate.flag(self, ("skip",))
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)

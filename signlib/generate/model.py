@@ -27,6 +27,9 @@ KIND = "signspark"
 #: Floor of ``1 − t`` when the velocity is derived from the predicted clean sequence; it bounds the
 #: loss weight ``1 / (1 − t)²`` that ``L_CFM`` puts on late times.
 MIN_REMAINING = 0.05
+#: Assumed std of the data around its prior mean (the keyframe track), in normalised units, for
+#: the skip weights of :meth:`SignSparK.velocity` (EDM's sigma_data).
+SKIP_STD = 0.5
 
 
 class SignSparK(Standardised, nn.Module):
@@ -49,6 +52,27 @@ class SignSparK(Standardised, nn.Module):
     def encode_text(self, texts, languages) -> TextEncoding:
         return self.text(list(texts), list(languages))
 
+    def predict_clean(self, control, t, key_mask, length_mask, text: TextEncoding) -> torch.Tensor:
+        """``x̂1 (B, T, D)``: the network's estimate of the clean sequence (see :meth:`velocity`)."""
+        cond = self.time_mlp(time_embedding(t, self.config.unet.cond_dim)) + self.text_proj(text.pooled)
+        if self.config.keyframe_track:
+            prior = interpolate_keyframes(control, key_mask)
+            out = self.unet(control, key_mask, length_mask, cond, text.tokens, text.mask, prior)
+        else:
+            prior = torch.zeros_like(control)
+            out = self.unet(control, key_mask, length_mask, cond, text.tokens, text.mask)
+        if self.config.skip:
+            # x̂1 = prior + c_skip·(C − t·prior) + c_out·F: the posterior mean of a Gaussian residual
+            # of std SKIP_STD around the prior, plus a learnt correction of unit scale (Karras et al.
+            # 2022, EDM, written for the straight path). Near t = 1 the control is almost the data
+            # and c_skip → 1 copies it, which a UNet narrower than 240 channels cannot do itself.
+            tt, s = t[:, None, None], SKIP_STD
+            denom = tt ** 2 * s ** 2 + (1 - tt) ** 2
+            x_hat = prior + tt * s ** 2 / denom * (control - tt * prior) + (1 - tt) * s / denom.sqrt() * out
+        else:
+            x_hat = prior + out
+        return x_hat
+
     def velocity(self, control, t, key_mask, length_mask, text: TextEncoding) -> torch.Tensor:
         """``(B, T, D)`` velocity for a precomputed text encoding (samplers encode once).
 
@@ -63,12 +87,7 @@ class SignSparK(Standardised, nn.Module):
         linearly interpolated to every frame and predicts a correction to that track, so "no
         worse than interpolation" is the easy solution rather than one it must discover.
         """
-        cond = self.time_mlp(time_embedding(t, self.config.unet.cond_dim)) + self.text_proj(text.pooled)
-        if self.config.keyframe_track:
-            track = interpolate_keyframes(control, key_mask)
-            x_hat = track + self.unet(control, key_mask, length_mask, cond, text.tokens, text.mask, track)
-        else:
-            x_hat = self.unet(control, key_mask, length_mask, cond, text.tokens, text.mask)
+        x_hat = self.predict_clean(control, t, key_mask, length_mask, text)
         return (x_hat - control) / (1 - t).clamp_min(MIN_REMAINING)[:, None, None]
 
     def forward(self, control, t, key_mask, length_mask, texts, languages) -> dict[str, torch.Tensor]:

@@ -216,3 +216,34 @@ def test_without_the_keyframe_track_a_fresh_model_outputs_the_mean_between_keyfr
     out = kf2p(model, [Keyframes(frames, clip[frames], 20)], [None], ["ASL"], SamplerConfig(steps=1))[0].features
     free = np.setdiff1d(np.arange(20), frames)
     np.testing.assert_allclose(out[free], np.broadcast_to(model.mean.numpy(), out[free].shape), rtol=1e-5, atol=1e-5)
+
+
+def test_the_skip_weights_copy_the_control_late_and_start_from_the_track_early():
+    from signlib.generate.flow import interpolate_keyframes
+    from signlib.generate.model import SKIP_STD
+    from signlib.generate.unet import time_embedding
+
+    torch.manual_seed(1)
+    control, keys = torch.randn(2, 16, 240), torch.zeros(2, 16, dtype=torch.bool)
+    keys[:, [2, 9, 14]] = True
+    lengths = torch.ones(2, 16, dtype=torch.bool)
+    for skip in (True, False):
+        torch.manual_seed(1)
+        model = SignSparK(tiny_config(skip=skip))
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(0.05 * torch.randn_like(p))
+        model.eval()
+        text = model.encode_text(["a", "b"], ["ASL", "DGS"])
+        with torch.no_grad():
+            late = model.predict_clean(control, torch.full((2,), 1.0), keys, lengths, text)
+            early = model.predict_clean(control, torch.zeros(2), keys, lengths, text)
+            cond = model.time_mlp(time_embedding(torch.zeros(2), model.config.unet.cond_dim)) + model.text_proj(text.pooled)
+            track = interpolate_keyframes(control, keys)
+            out = model.unet(control, keys, lengths, cond, text.tokens, text.mask, track)
+        if skip:   # at t = 1 the control is the data: copied; at t = 0: the track plus SKIP_STD x the network
+            torch.testing.assert_close(late, control, atol=1e-5, rtol=0)
+            torch.testing.assert_close(early, track + SKIP_STD * out, atol=1e-5, rtol=1e-5)
+        else:      # without skip the network's output is added to the track at every time
+            assert (late - control).abs().max() > 1e-2
+            torch.testing.assert_close(early, track + out, atol=1e-5, rtol=1e-5)
