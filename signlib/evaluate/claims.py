@@ -57,3 +57,23 @@ def claim_row(claim: str, table: str, better_name: str, worse_name: str, rows: d
     holds, evidence = compare(rows[better_name], rows[worse_name], metrics)
     return {"claim": claim, "table": table, "holds": "yes" if holds else "no",
             "evidence": f"{better_name} vs {worse_name}: {evidence}"}
+
+
+def claim_row_every_language(claim: str, table: str, better_name: str, worse_name: str, summary: list[dict],
+                             metrics: list[Metric]) -> dict:
+    """Like :func:`claim_row`, judged in each language separately: it holds only if it holds in
+    every language of ``summary`` (per-language summary rows; the ``all`` rows are ignored).
+    The evidence names each language's verdict and, where it fails, the failing metrics."""
+    languages = sorted({r["language"] for r in summary} - {"all"})
+    holds, parts = bool(languages), []
+    for lang in languages:
+        rows = {r["system"]: r for r in summary if r["language"] == lang}
+        if better_name not in rows or worse_name not in rows:
+            holds = False
+            parts.append(f"{lang}: not measured")
+            continue
+        ok, evidence = compare(rows[better_name], rows[worse_name], metrics)
+        holds &= ok
+        parts.append(f"{lang}: {'yes' if ok else 'no (' + evidence + ')'}")
+    return {"claim": claim, "table": table, "holds": "yes" if holds else "no",
+            "evidence": f"{better_name} vs {worse_name}: {'; '.join(parts) or 'no languages'}"}
