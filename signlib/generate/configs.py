@@ -123,10 +123,11 @@ class FlowLossConfig:
     velocity_weight: float = 1.0
     acceleration_weight: float = 0.0    # optional second-difference term (off by default)
     length_weight: float = 0.1          # the length head's log-length regression (text-to-pose needs a length)
+    position_weight: float = 0.0        # joint positions of x̂1 through forward kinematics, cm² (positions.py)
 
     def __post_init__(self):
         validate.numbers(self, ("cfm_weight", "recon_weight", "velocity_weight", "acceleration_weight",
-                                "length_weight"))
+                                "length_weight", "position_weight"))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from signlib.data.batching import length_mask, pad_stack
 from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
 from signlib.generate.configs import BatchConfig, FlowLossConfig
-from signlib.generate.flow import flow_loss, probability_path
+from signlib.generate.flow import estimate_clean, flow_loss, probability_path
+from signlib.generate.positions import position_loss
 from signlib.keyframes import keyframe_mask, true_keyframes
 from signlib.pose.normalize import feature_statistics
 
@@ -84,7 +85,8 @@ def make_sampler(clips: list[GenClip], batch_size: int, config: BatchConfig = Ba
 
 def make_loss(channels: torch.Tensor, config: FlowLossConfig = FlowLossConfig()):
     """``loss_fn(model, batch) -> (loss, logs)``: the flow objective on normalised features plus
-    ``length_weight`` × the squared error of the predicted ``log T`` (rows with text only)."""
+    ``length_weight`` × the squared error of the predicted ``log T`` (rows with text only) and
+    ``position_weight`` × the joint-position loss of ``x̂1`` (:mod:`signlib.generate.positions`)."""
 
     def loss_fn(model, batch):
         net = getattr(model, "module", model)
@@ -101,6 +103,11 @@ def make_loss(channels: torch.Tensor, config: FlowLossConfig = FlowLossConfig())
             length = err[has_text].mean()
             loss = loss + config.length_weight * length
             logs["length"] = float(length.detach())
+        if config.position_weight > 0:
+            x_hat = estimate_clean(control, out["v"], t, batch["key_mask"])
+            pos = position_loss(net.denormalise(x_hat), batch["x1"], batch["length_mask"], net.config.layout)
+            loss = loss + config.position_weight * pos
+            logs["position"] = float(pos.detach())
         return loss, logs
 
     return loss_fn
