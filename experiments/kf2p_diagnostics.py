@@ -44,6 +44,7 @@ VARIANTS = {
     "smoothed_targets": ({}, {"smooth": 1.0}),
     "wide_unet": ({"signspark__model__unet__channels": [128, 192, 256]}, {}),
     "skip": ({"signspark__model__skip": True}, {}),
+    "position_loss": ({"signspark__loss__position_weight": 0.1}, {}),
     "no_keyframe_track": ({"signspark__model__keyframe_track": False}, {}),
     "true_keyframes": ({"signspark__keyframe_source": "true"}, {}),
     "key_guidance_1.5": ({}, {"key_scale": 1.5}),
@@ -62,7 +63,7 @@ def run(name: str, steps: int, clips_per_split: int = 64) -> dict:
         clips = [dataclasses.replace(c, features=gaussian_filter1d(c.features, options["smooth"], axis=0,
                                                                     mode="nearest").astype(np.float32)) for c in clips]
     start = time.time()
-    model, _ = fit_signspark(params, clips, corpus.layout, corpus.fps, OUT / "models" / name, steps)
+    model, _ = fit_signspark(params, clips, corpus.layout, corpus.fps, OUT / "models" / f"{name}_{steps}", steps)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     out = {"variant": name, "steps": steps, "overrides": overrides, "options": options,
            "corpus": f"workspace build at commit {commit}", "train_seconds": round(time.time() - start, 1)}
@@ -106,6 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="*", help=f"variants to train and score: {', '.join(VARIANTS)}")
     parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--tag", default="", help="suffix of the result files (runs on another corpus keep theirs)")
     parser.add_argument("--table", action="store_true", help="write results/kf2p_diagnostics.md from the JSON files")
     args = parser.parse_args()
     if unknown := [v for v in args.variants if v not in VARIANTS]:
@@ -114,7 +116,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for name in args.variants:
         result = run(name, args.steps)
-        (OUT / f"kf2p_{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+        (OUT / f"kf2p_{name}{args.tag}.json").write_text(json.dumps(result, indent=1) + "\n")
         print(json.dumps(result, indent=1))
     if args.table:
         (OUT / "kf2p_diagnostics.md").write_text(table())

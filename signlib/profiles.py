@@ -45,7 +45,7 @@ PROFILES: dict[str, Sizes] = {
                    text2gloss_steps=20, backtranslation_steps=20, regression_steps=20, realdata_steps=10),
     "default": Sizes(max_frames=512, max_clips=0, figure_examples=2, corpus_signers=10, corpus_sentences=30,
                      corpus_signs=0, corpus_zipf=2.0, fast_steps=500, ablation_steps=300, signspark_steps=1200,
-                     text2gloss_steps=700, backtranslation_steps=600, regression_steps=200, realdata_steps=300),
+                     text2gloss_steps=700, backtranslation_steps=600, regression_steps=200, realdata_steps=150),
     "paper": Sizes(max_frames=1024, max_clips=0, figure_examples=4, corpus_signers=40, corpus_sentences=100,
                    corpus_signs=0, corpus_zipf=2.0, fast_steps=20000, ablation_steps=5000, signspark_steps=100000,
                    text2gloss_steps=20000, backtranslation_steps=30000, regression_steps=30000, realdata_steps=2000),
