@@ -43,6 +43,7 @@ VARIANTS = {
     "no_cfm_term": ({"signspark__loss__cfm_weight": 0.0}, {}),
     "smoothed_targets": ({}, {"smooth": 1.0}),
     "wide_unet": ({"signspark__model__unet__channels": [128, 192, 256]}, {}),
+    "patch_1": ({"signspark__model__unet__patch": 1}, {}),
     "skip": ({"signspark__model__skip": True}, {}),
     "position_loss": ({"signspark__loss__position_weight": 0.1}, {}),
     "no_keyframe_track": ({"signspark__model__keyframe_track": False}, {}),
