@@ -4,16 +4,14 @@ import dataclasses
 
 import numpy as np
 import pytest
-import torch
 
 from signlib.data.sequence import Segment, Sequence
 from signlib.evaluate.guidance import pick_guidance, validation_clips
 from signlib.generate.configs import GuidanceSearchConfig, SamplerConfig
-from signlib.generate.model import SignSparK
 from signlib.pose.normalize import orthonormalize_rot6d
 from signlib.validate import InvalidValue
 
-from ..generate.conftest import smooth_clip, tiny_config
+from ..generate.conftest import perturbed_model, smooth_clip, tiny_config
 
 
 def _seq(T, seed, language="ASL"):
@@ -38,12 +36,7 @@ def test_validation_clips_take_the_first_clips_with_keyframes_per_language():
 
 
 def test_pick_guidance_tries_the_whole_grid_and_keeps_the_lowest_score():
-    torch.manual_seed(0)
-    model = SignSparK(tiny_config(max_frames=64))
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.05 * torch.randn_like(p))
-    model.eval()
+    model = perturbed_model(tiny_config(max_frames=64))
     truths = [_seq(24, 0), _seq(30, 1, "DGS")]
     keys = [np.array([4, 12, 19]), np.array([4, 15, 25])]
     search = GuidanceSearchConfig(clips=1, key_scales=(1.0, 3.0), text_scales=(1.0, 2.0))

@@ -94,19 +94,25 @@ def test_pa_cost_is_zero_for_a_similarity_copy_and_not_for_plain(seed):
     assert np.diag(frame_costs(a, b)).min() > 1e-2
 
 
+def per_pair_pa_costs(a, va, b, vb, rows: int, cols: int) -> np.ndarray:
+    """The reference: one SVD Procrustes per frame pair on its shared joints (0 when none)."""
+    expected = np.zeros((rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            ok = va[i] & vb[j]
+            if ok.any():
+                s, r, t = procrustes(a[i, ok], b[j, ok])
+                expected[i, j] = np.linalg.norm(s * a[i, ok] @ r.T + t - b[j, ok], axis=-1).mean()
+    return expected
+
+
 @pytest.mark.parametrize("masked", [False, True])
 def test_all_pairs_pa_cost_matches_a_loop_of_procrustes(masked):
     rng = np.random.default_rng(7)
     a, b = rng.normal(size=(4, 9, 3)), rng.normal(size=(6, 9, 3))
     va = rng.random((4, 9)) > 0.3 if masked else np.ones((4, 9), bool)
     vb = rng.random((6, 9)) > 0.3 if masked else np.ones((6, 9), bool)
-    expected = np.zeros((4, 6))
-    for i in range(4):
-        for j in range(6):
-            ok = va[i] & vb[j]
-            if ok.sum():
-                s, r, t = procrustes(a[i, ok], b[j, ok])
-                expected[i, j] = np.linalg.norm(s * a[i, ok] @ r.T + t - b[j, ok], axis=-1).mean()
+    expected = per_pair_pa_costs(a, va, b, vb, 4, 6)
     # A small chunk size makes the chunked loop run more than once.
     np.testing.assert_allclose(frame_costs(a, b, va, vb, aligned=True, chunk_joint_pairs=60), expected,
                                atol=1e-10)
@@ -135,13 +141,7 @@ def test_pa_frame_costs_match_the_svd_solver_and_per_pair_procrustes(part, maske
     np.testing.assert_allclose(fast, frame_costs(a, b, va, vb, aligned=True, solver=rotation_scale_svd),
                                rtol=0, atol=1e-10)
     # Independently: one SVD Procrustes per pair (below the closed form's batch size), as before.
-    expected = np.zeros((7, 8))
-    for i in range(7):
-        for j in range(8):
-            ok = va[i] & vb[j]
-            if ok.any():
-                s, r, t = procrustes(a[i, ok], b[j, ok])
-                expected[i, j] = np.linalg.norm(s * a[i, ok] @ r.T + t - b[j, ok], axis=-1).mean()
+    expected = per_pair_pa_costs(a, va, b, vb, 7, 8)
     np.testing.assert_allclose(fast[:7, :8], expected, rtol=0, atol=1e-10)
     if masked:
         assert fast[1].max() == 0.0 and fast[:, 2].max() == 0.0          # no shared joint: cost 0

@@ -16,25 +16,19 @@ from signlib.evaluate.systems import (ground_truth_system, kf2p_system, naive_st
                                       slerp_system, sr_t2p_system, stitch_system, t2p_system)
 from signlib.generate import modes
 from signlib.generate.configs import TextEncoderConfig
-from signlib.generate.model import SignSparK
 from signlib.generate.sampling import SamplerConfig
 from signlib.keyframes import Keyframes
 from signlib.pose.normalize import orthonormalize_rot6d
 from signlib.triframe import build_triframe
 
-from ..generate.conftest import smooth_clip, tiny_config
+from ..generate.conftest import perturbed_model, smooth_clip, tiny_config
 
 FAST = SamplerConfig(steps=2)
 
 
 @pytest.fixture(scope="module")
 def model():
-    torch.manual_seed(0)
-    m = SignSparK(tiny_config(max_frames=128))
-    with torch.no_grad():
-        for p in m.parameters():
-            p.add_(0.05 * torch.randn_like(p))
-    return m.eval()
+    return perturbed_model(tiny_config(max_frames=128))
 
 
 def _seq(T, seed, glosses=("A", "B"), language="ASL", text="Her tea is cold.", sid=None):

@@ -15,16 +15,20 @@ def tiny_config(**changes) -> SignSparKConfig:
     return SignSparKConfig(**{"layout": "rot6d", "max_frames": 64, "text": TINY_TEXT, "unet": TINY_UNET, **changes})
 
 
-@pytest.fixture
-def tiny_model() -> SignSparK:
-    torch.manual_seed(0)
-    model = SignSparK(tiny_config())
-    # Random output weights: a freshly built UNet outputs zeros (zero-initialised head), which would
-    # make equality tests pass trivially.
+def perturbed_model(config: SignSparKConfig, seed: int = 0) -> SignSparK:
+    """A SignSparK in eval mode with every weight nudged by noise: a freshly built UNet outputs zeros
+    (zero-initialised head), which would make equality tests pass trivially."""
+    torch.manual_seed(seed)
+    model = SignSparK(config)
     with torch.no_grad():
         for p in model.parameters():
             p.add_(0.05 * torch.randn_like(p))
     return model.eval()
+
+
+@pytest.fixture
+def tiny_model() -> SignSparK:
+    return perturbed_model(tiny_config())
 
 
 def smooth_clip(T: int = 40, D: int = 240, seed: int = 0) -> np.ndarray:
