@@ -39,6 +39,11 @@ OUT = Path(__file__).parent / "results"
 #: training targets: "clean" targets), ``key_scale`` (keyframe guidance at sampling), ``no_text``.
 VARIANTS = {
     "reference": ({}, {}),
+    # The flow's source (signlib.generate.prior): the paper's standard noise with the linear track
+    # was the reference before the keyframe prior; each of the two changes alone.
+    "standard_prior": ({"signspark__model__prior": "standard", "signspark__model__easing": "linear"}, {}),
+    "standard_prior_minimum_jerk": ({"signspark__model__prior": "standard"}, {}),
+    "linear_track": ({"signspark__model__easing": "linear"}, {}),
     "channel_std": ({"signspark__model__standardise": "channel"}, {}),
     "no_cfm_term": ({"signspark__loss__cfm_weight": 0.0}, {}),
     "smoothed_targets": ({}, {"smooth": 1.0}),
@@ -48,7 +53,8 @@ VARIANTS = {
     "position_loss": ({"signspark__loss__position_weight": 0.1}, {}),
     "no_keyframe_track": ({"signspark__model__keyframe_track": False}, {}),
     "true_keyframes": ({"signspark__keyframe_source": "true"}, {}),
-    "key_guidance_1.5": ({}, {"key_scale": 1.5}),
+    "key_guidance_1.5": ({"signspark__model__prior": "standard", "signspark__model__easing": "linear"},
+                         {"key_scale": 1.5}),  # keyframe guidance exists only under the standard prior
     "no_text": ({}, {"no_text": True}),
 }
 KEYS = ("body_mean", "hand_mean", "inner_body_mean", "inner_hand_mean")
@@ -74,7 +80,7 @@ def run(name: str, steps: int, clips_per_split: int = 64) -> dict:
         truths = [corpus.load(i.id) for i in infos[:: max(1, len(infos) // clips_per_split)][:clips_per_split]]
         keys = [clip_keyframes(s, keyframes) for s in truths]
         truths, keys = [s for s, k in zip(truths, keys) if len(k)], [k for k in keys if len(k)]
-        systems = {"SLERP": sy.slerp_system}
+        systems = {"SLERP": sy.slerp_system, "keyframe track": sy.track_system(model.config.easing)}
         for temperature in (1.0, 0.0):
             sampler = dataclasses.replace(params.signspark.sampler, temperature=temperature,
                                           key_scale=options.get("key_scale", 1.0))
@@ -94,7 +100,7 @@ def table() -> str:
              "test: clip body | clip hand |", "|---|---|---|---|---|---|---|---|---|---|"]
     for path in sorted(OUT.glob("kf2p_*.json"), key=lambda p: (json.loads(p.read_text())["corpus"], p.name)):
         r = json.loads(path.read_text())
-        for system in ("SLERP", "KF2P T=1", "KF2P T=0"):
+        for system in ("SLERP", "keyframe track", "KF2P T=1", "KF2P T=0"):
             tr, te = r.get(f"train / {system}"), r.get(f"test / {system}")
             if tr is None or te is None:
                 continue

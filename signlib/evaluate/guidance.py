@@ -2,11 +2,13 @@
 
 Guidance trades fidelity to the condition against sample quality, and the best scale depends on
 the model and the corpus, so it is a hyper-parameter to choose on held-out signers, never on the
-test set. :func:`pick_guidance` runs keyframe-to-pose over a grid of keyframe × text scales and
-text-to-pose over a grid of text scales on validation clips, and keeps the scales with the lowest
-DTW-JPE (KF2P: the sum of body and hand per-step means over the whole clip and over the keyframed
-span; T2P: body + hands over the whole clip). Scale 1 (plain conditional sampling) is always in
-the grid, so a pick is never worse than it on validation.
+test set. :func:`pick_guidance` runs keyframe-to-pose over a grid of keyframe × text scales ×
+sampling temperatures and text-to-pose over a grid of text scales on validation clips, and keeps
+the settings with the lowest DTW-JPE (KF2P: the sum of body and hand per-step means over the whole
+clip and over the keyframed span; T2P: body + hands over the whole clip). Scale 1 and temperature
+1 (plain conditional sampling) are always in the grid, so a pick is never worse than them on
+validation. A model trained with the keyframe prior has no keyframe guidance
+(:mod:`signlib.generate.prior`), so its keyframe scales other than 1 are skipped.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ T2P_KEYS = ("body_mean", "hand_mean")
 @dataclass(frozen=True)
 class GuidancePick:
     """The picked samplers and every grid point's validation score (``rows``: ``mode``,
-    ``key_scale``, ``text_scale``, ``score`` in cm per step, ``picked``)."""
+    ``key_scale``, ``text_scale``, ``temperature``, ``score`` in cm per step, ``picked``)."""
 
     kf2p: SamplerConfig
     t2p: SamplerConfig
@@ -64,18 +66,22 @@ def pick_guidance(model: SignSparK, truths: list[Sequence], keyframes: list[np.n
         search: the grids.
     """
     rows, best = [], {}
-    plans = [("KF2P", k, t) for k in search.key_scales for t in search.text_scales] + \
-            [("T2P", 1.0, t) for t in search.text_scales]
-    for mode, key_scale, text_scale in plans:
-        cfg = dataclasses.replace(sampler, key_scale=float(key_scale), text_scale=float(text_scale))
+    key_scales = [k for k in search.key_scales if model.config.prior == "standard" or k == 1.0]
+    plans = [("KF2P", k, t, T) for k in key_scales for t in search.text_scales for T in search.temperatures] + \
+            [("T2P", 1.0, t, sampler.temperature) for t in search.text_scales]
+    for mode, key_scale, text_scale, temperature in plans:
+        cfg = dataclasses.replace(sampler, key_scale=float(key_scale), text_scale=float(text_scale),
+                                  temperature=float(temperature))
         system = sy.kf2p_system(model, cfg) if mode == "KF2P" else sy.t2p_system(model, cfg)
         out = run_systems({mode: system}, truths, keyframes, batch_size=batch_size, progress=progress)
         scored = score_outputs(out, truths, keyframes, inner=(mode == "KF2P"), progress=False)
         value = _grid_score(scored, KF2P_KEYS if mode == "KF2P" else T2P_KEYS)
-        rows.append({"mode": mode, "key_scale": float(key_scale), "text_scale": float(text_scale), "score": value})
+        rows.append({"mode": mode, "key_scale": float(key_scale), "text_scale": float(text_scale),
+                     "temperature": float(temperature), "score": value})
         if mode not in best or value < best[mode][0]:
             best[mode] = (value, cfg)
     for r in rows:
         cfg = best[r["mode"]][1]
-        r["picked"] = r["key_scale"] == cfg.key_scale and r["text_scale"] == cfg.text_scale
+        r["picked"] = (r["key_scale"], r["text_scale"], r["temperature"]) == (cfg.key_scale, cfg.text_scale,
+                                                                            cfg.temperature)
     return GuidancePick(best["KF2P"][1], best["T2P"][1], rows)

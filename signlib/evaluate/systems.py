@@ -9,7 +9,7 @@ request ``i`` of a batch is seeded by its index in the batch plus ``seed``.
 
 | task | systems |
 |---|---|
-| KF2P (Table 3) | :func:`ground_truth_system`, :func:`slerp_system`, :func:`kf2p_system` |
+| KF2P (Table 3) | :func:`ground_truth_system`, :func:`slerp_system`, :func:`track_system`, :func:`kf2p_system` |
 | T2P (Table 2) | :func:`regression_system`, :func:`t2p_system`, :func:`sr_t2p_system` |
 | stitching (Table 1b) | :func:`naive_stitch_system`, :func:`stitch_system` |
 """
@@ -19,12 +19,15 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+import torch
 
 from signlib.baselines.regression import ProgressiveTransformer, generate_regression
 from signlib.baselines.slerp import slerp_sequence
 from signlib.baselines.stitching import Citations, naive_stitch
 from signlib.data.sequence import Sequence
+from signlib.errors import SignlibError
 from signlib.generate import modes
+from signlib.generate.flow import interpolate_keyframes
 from signlib.generate.model import SignSparK
 from signlib.generate.sampling import SamplerConfig
 from signlib.keyframes import Keyframes
@@ -43,6 +46,27 @@ def slerp_system(truths: list[Sequence], keyframes: list[np.ndarray]) -> list[Se
     """SLERP (rotations) or linear (positions) interpolation between the keyframes; frames
     before the first and after the last keyframe hold them."""
     return [slerp_sequence(seq, keys) for seq, keys in zip(truths, keyframes)]
+
+
+def track_system(easing: str) -> System:
+    """The keyframe track alone: the keyframe features interpolated with the ``easing`` time
+    profile (:func:`signlib.generate.flow.interpolate_keyframes`), held before the first and after
+    the last keyframe. It is what SignSparK's prior is centred on, so comparing the two shows what
+    the network adds."""
+
+    def run(truths, keyframes):
+        out = []
+        for seq, keys in zip(truths, keyframes):
+            keys = np.asarray(keys, np.int64)
+            if keys.size == 0:
+                raise SignlibError(f"{seq.id or 'sequence'}: the keyframe track needs at least one keyframe")
+            mask = torch.zeros(1, seq.num_frames, dtype=torch.bool)
+            mask[0, torch.from_numpy(keys)] = True
+            features = interpolate_keyframes(torch.from_numpy(seq.features)[None], mask, easing)[0].numpy()
+            out.append(seq.replace(features=features, valid=None, bio=None, meta={"keyframes": keys.tolist()}))
+        return out
+
+    return run
 
 
 def _texts(truths: list[Sequence], with_text: bool) -> list[str | None]:

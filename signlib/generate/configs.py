@@ -24,6 +24,11 @@ SOLVERS = ("euler", "heun")
 #: How features are standardised (:class:`signlib.layers.Standardised`): one scale per body part,
 #: or one per channel (which over-weights channels that hardly move; kept for the diagnostics).
 STANDARDISE = ("part", "channel")
+#: Where the flow starts (:mod:`signlib.generate.prior`): standard normal noise in standardised
+#: features (the paper), or noise centred on the keyframe track and scaled to what the track misses.
+PRIORS = ("standard", "keyframes")
+#: Time profiles of the keyframe track between two keyframes (:func:`signlib.generate.flow.ease`).
+EASINGS = ("linear", "minimum_jerk")
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,8 @@ class SignSparKConfig:
     keyframe_track: bool = True                  # also feed the interpolated keyframes; predict a correction
     standardise: str = "part"                    # part | channel: feature scales (STANDARDISE)
     skip: bool = False                           # EDM-style skip: x̂1 mixes the control in by flow time
+    prior: str = "keyframes"                     # standard | keyframes: the flow's source distribution (PRIORS)
+    easing: str = "minimum_jerk"                 # linear | minimum_jerk: the keyframe track's time profile
     text: TextEncoderConfig = field(default_factory=TextEncoderConfig)
     unet: UNetConfig = field(default_factory=UNetConfig)
 
@@ -96,6 +103,10 @@ class SignSparKConfig:
         validate.flag(self, ("keyframe_track",))
         validate.choice(self, "standardise", STANDARDISE)
         validate.flag(self, ("skip",))
+        validate.choice(self, "prior", PRIORS)
+        validate.choice(self, "easing", EASINGS)
+        validate.require(self, "prior", self.prior == "standard" or self.keyframe_track,
+                         "keyframes needs keyframe_track: true (the network must see the track it refines)")
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -166,16 +177,18 @@ class GuidanceSearchConfig:
     clips: int = 6                                  # validation clips per language
     key_scales: tuple[float, ...] = (1.0, 1.25)     # s_K tried for keyframe-to-pose
     text_scales: tuple[float, ...] = (1.0, 1.5, 2.0)  # s_T tried for keyframe- and text-to-pose
+    temperatures: tuple[float, ...] = (1.0,)        # scales of the starting noise tried for keyframe-to-pose
 
     def __post_init__(self):
-        for name in ("key_scales", "text_scales"):
+        for name in ("key_scales", "text_scales", "temperatures"):
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
                 value = getattr(self, name)
             validate.require(self, name, isinstance(value, tuple) and all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 100.0 for v in value)
-                and 1.0 in value, "must be a list of scales in [0, 100] that includes 1")
+                and 1.0 in value and (name != "temperatures" or max(value) <= 2.0),
+                "must be a list of scales in [0, 100] (temperatures: [0, 2]) that includes 1")
         validate.integers(self, ("clips",))
 
 

@@ -84,18 +84,23 @@ def make_sampler(clips: list[GenClip], batch_size: int, config: BatchConfig = Ba
 
 
 def make_loss(channels: torch.Tensor, config: FlowLossConfig = FlowLossConfig()):
-    """``loss_fn(model, batch) -> (loss, logs)``: the flow objective on normalised features plus
+    """``loss_fn(model, batch) -> (loss, logs)``: the flow objective in the flow coordinates of the
+    model's prior (:mod:`signlib.generate.prior`; normalised features under the standard one) plus
     ``length_weight`` × the squared error of the predicted ``log T`` (rows with text only) and
     ``position_weight`` × the joint-position loss of ``x̂1`` (:mod:`signlib.generate.positions`)."""
 
     def loss_fn(model, batch):
         net = getattr(model, "module", model)
-        x1 = net.normalise(batch["x1"]) * batch["length_mask"][..., None]
-        x0 = torch.randn_like(x1)
-        t = torch.rand(len(x1), device=x1.device)
-        control, target = probability_path(x1, x0, t, batch["key_mask"])
-        out = model(control, t, batch["key_mask"], batch["length_mask"], batch["texts"], batch["languages"])
-        loss, logs = flow_loss(out["v"], x1, control, target, t, batch["key_mask"], batch["length_mask"],
+        real = batch["length_mask"][..., None]
+        x1 = net.normalise(batch["x1"]) * real
+        prior = net.prior(x1, batch["key_mask"])  # the flow runs on z = (x − mean) / std
+        z1 = prior.to_flow(x1) * real
+        x0 = torch.randn_like(z1)
+        t = torch.rand(len(z1), device=z1.device)
+        control, target = probability_path(z1, x0, t, batch["key_mask"])
+        out = model(control, t, batch["key_mask"], batch["length_mask"], batch["texts"], batch["languages"],
+                    prior.track)
+        loss, logs = flow_loss(out["v"], z1, control, target, t, batch["key_mask"], batch["length_mask"],
                                batch["valid"], channels, config)
         has_text = torch.tensor([s is not None for s in batch["texts"]], device=x1.device)
         if config.length_weight > 0 and bool(has_text.any()):
@@ -104,7 +109,7 @@ def make_loss(channels: torch.Tensor, config: FlowLossConfig = FlowLossConfig())
             loss = loss + config.length_weight * length
             logs["length"] = float(length.detach())
         if config.position_weight > 0:
-            x_hat = estimate_clean(control, out["v"], t, batch["key_mask"])
+            x_hat = prior.from_flow(estimate_clean(control, out["v"], t, batch["key_mask"]))
             pos = position_loss(net.denormalise(x_hat), batch["x1"], batch["length_mask"], net.config.layout)
             loss = loss + config.position_weight * pos
             logs["position"] = float(pos.detach())

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import torch
 
-from signlib.generate.configs import FlowLossConfig
+from signlib.errors import SignlibError
+from signlib.generate.configs import EASINGS, FlowLossConfig
 from signlib.pose.layout import get_layout
 
 
@@ -94,9 +95,23 @@ def flow_loss(v: torch.Tensor, x1: torch.Tensor, control: torch.Tensor, target: 
     return loss, logs
 
 
-def interpolate_keyframes(x: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
-    """``(B, T, D)``: linear interpolation of ``x`` between its keyframes (``key_mask (B, T)``),
-    holding the first and last keyframe outwards; zero for rows without keyframes.
+def ease(w: torch.Tensor, easing: str) -> torch.Tensor:
+    """``w`` mapped through the easing profile (elementwise; 0 and 1 stay fixed).
+
+    ``minimum_jerk`` is ``10τ³ − 15τ⁴ + 6τ⁵``, the bell-shaped speed profile of human point-to-point
+    reaching (Flash & Hogan 1985), which sign movements and the transitions between signs share.
+    """
+    if easing == "linear":
+        return w
+    if easing == "minimum_jerk":
+        return w ** 3 * (10 - 15 * w + 6 * w ** 2)
+    raise SignlibError(f"easing must be one of {', '.join(EASINGS)}, got {easing!r}")
+
+
+def interpolate_keyframes(x: torch.Tensor, key_mask: torch.Tensor, easing: str = "linear") -> torch.Tensor:
+    """``(B, T, D)``: interpolation of ``x`` between its keyframes (``key_mask (B, T)``) with the
+    ``easing`` time profile (:func:`ease`), holding the first and last keyframe outwards; zero for
+    rows without keyframes.
 
     The dense keyframe track the generator refines (a "Δ-interpolator", Oreshkin et al. 2022):
     copying it reproduces interpolation, so what the network learns is what interpolation misses.
@@ -111,6 +126,16 @@ def interpolate_keyframes(x: torch.Tensor, key_mask: torch.Tensor) -> torch.Tens
     xp = x.gather(1, p[..., None].expand_as(x))
     xn = x.gather(1, n[..., None].expand_as(x))
     span = (n - p).clamp_min(1).to(x.dtype)
-    w = torch.where(has_prev & has_next, (idx - p).to(x.dtype) / span, (~has_prev).to(x.dtype))[..., None]
+    w = torch.where(has_prev & has_next, ease((idx - p).to(x.dtype) / span, easing), (~has_prev).to(x.dtype))[..., None]
     out = (1 - w) * xp + w * xn
     return out * (has_prev | has_next)[..., None].to(x.dtype)
+
+
+def span_mask(key_mask: torch.Tensor) -> torch.Tensor:
+    """``(B, T)`` bool: frames from the first to the last keyframe of each row (none without keyframes)."""
+    keys = key_mask.bool()
+    B, T = keys.shape
+    idx = torch.arange(T, device=keys.device).expand(B, T)
+    first = torch.where(keys, idx, torch.full_like(idx, T)).amin(1, keepdim=True)
+    last = torch.where(keys, idx, torch.full_like(idx, -1)).amax(1, keepdim=True)
+    return (idx >= first) & (idx <= last)

@@ -1,9 +1,11 @@
 """The SignSparK network: text encoder + conditional 1D UNet + a length head, with its feature
 statistics, saved and loaded as one folder.
 
-The network works in normalised feature units (per-channel mean and standard deviation of the
-training frames, stored as buffers so a checkpoint is self-contained); :meth:`SignSparK.normalise`
-and :meth:`SignSparK.denormalise` convert. The length head predicts ``log T`` from the pooled
+The network works in normalised feature units (mean and standard deviation of the training
+frames, stored as buffers so a checkpoint is self-contained); :meth:`SignSparK.normalise` and
+:meth:`SignSparK.denormalise` convert. The flow itself runs in the coordinates of the model's
+:class:`~signlib.generate.prior.Prior` (:meth:`SignSparK.prior`; its residual scales are buffers
+too). The length head predicts ``log T`` from the pooled
 text, which text-to-pose needs when no keyframes fix the length. A trained model is a
 :mod:`signlib.checkpoint` folder of kind ``signspark``.
 """
@@ -16,8 +18,10 @@ import torch
 from torch import nn
 
 from signlib.checkpoint import load_model, save_card
+from signlib.errors import SignlibError
 from signlib.generate.configs import SignSparKConfig
 from signlib.generate.flow import interpolate_keyframes
+from signlib.generate.prior import Prior, build_prior, residual_scales
 from signlib.generate.text import TextEncoding, build_text_encoder
 from signlib.generate.unet import UNet1D, time_embedding
 from signlib.layers import Standardised
@@ -33,8 +37,10 @@ SKIP_STD = 0.5
 
 
 class SignSparK(Standardised, nn.Module):
-    """``forward(control (B,T,D), t (B,), key_mask (B,T), length_mask (B,T), texts, languages)
-    -> {"v": (B,T,D) velocity, "log_length": (B,)}``; ``texts`` entries may be None (dropped)."""
+    """``forward(control (B,T,D), t (B,), key_mask (B,T), length_mask (B,T), texts, languages,
+    track (B,T,D) or None) -> {"v": (B,T,D) velocity, "log_length": (B,)}``; ``texts`` entries may
+    be None (dropped). ``control`` and ``v`` are in flow coordinates (:meth:`prior`); ``track`` is
+    the prior's keyframe track."""
 
     def __init__(self, config: SignSparKConfig = SignSparKConfig()):
         super().__init__()
@@ -48,18 +54,49 @@ class SignSparK(Standardised, nn.Module):
         self.length_head = nn.Sequential(nn.Linear(d_text, d_text), nn.SiLU(), nn.Linear(d_text, 1))
         groups = get_layout(config.layout).feature_slices() if config.standardise == "part" else None
         self.init_statistics(self.dim, groups)  # mean/std of the training features: set_statistics
+        # What the keyframe track misses inside / outside the keyframed span: set_prior_scales.
+        self.register_buffer("scale_in", torch.ones(self.dim))
+        self.register_buffer("scale_out", torch.ones(self.dim))
+
+    def set_prior_scales(self, features, keyframes) -> None:
+        """Residual scales of the keyframe prior from training clips: ``features`` raw ``(T, D)``
+        arrays and ``keyframes`` their ``(K,)`` frame indices (:func:`residual_scales`)."""
+        xs = [self.normalise(torch.as_tensor(f, dtype=torch.float32)) for f in features]
+        masks = []
+        for x, k in zip(xs, keyframes):
+            m = torch.zeros(len(x), dtype=torch.bool)
+            m[torch.as_tensor(k, dtype=torch.long)] = True
+            masks.append(m)
+        scale_in, scale_out = residual_scales(xs, masks, get_layout(self.config.layout).feature_slices(),
+                                              self.config.easing)
+        self.scale_in.copy_(scale_in)
+        self.scale_out.copy_(scale_out)
+
+    def prior(self, keys: torch.Tensor, key_mask: torch.Tensor) -> Prior:
+        """The flow's source for keyframe values ``keys (B, T, D)`` (normalised, read where
+        ``key_mask (B, T)``): the keyframe track and the map to flow coordinates."""
+        return build_prior(keys, key_mask, self.config.prior, self.config.keyframe_track, self.config.easing,
+                           self.scale_in, self.scale_out)
 
     def encode_text(self, texts, languages) -> TextEncoding:
         return self.text(list(texts), list(languages))
 
-    def predict_clean(self, control, t, key_mask, length_mask, text: TextEncoding) -> torch.Tensor:
-        """``x̂1 (B, T, D)``: the network's estimate of the clean sequence (see :meth:`velocity`)."""
+    def predict_clean(self, control, t, key_mask, length_mask, text: TextEncoding, track=None) -> torch.Tensor:
+        """``x̂1 (B, T, D)``: the network's estimate of the clean sequence in flow coordinates (see
+        :meth:`velocity`). ``track`` is the keyframe track of :meth:`prior`; under the standard
+        prior it may be left out and is then read off the keyframes in ``control``."""
         cond = self.time_mlp(time_embedding(t, self.config.unet.cond_dim)) + self.text_proj(text.pooled)
+        prior = torch.zeros_like(control)
         if self.config.keyframe_track:
-            prior = interpolate_keyframes(control, key_mask)
-            out = self.unet(control, key_mask, length_mask, cond, text.tokens, text.mask, prior)
+            if track is None:
+                if self.config.prior != "standard":
+                    raise SignlibError("SignSparK.predict_clean: the keyframe prior needs the track "
+                                       "(the control holds flow coordinates, not keyframes)")
+                track = interpolate_keyframes(control, key_mask, self.config.easing)
+            out = self.unet(control, key_mask, length_mask, cond, text.tokens, text.mask, track)
+            if self.config.prior == "standard":  # in flow coordinates of the keyframe prior the track is 0
+                prior = track
         else:
-            prior = torch.zeros_like(control)
             out = self.unet(control, key_mask, length_mask, cond, text.tokens, text.mask)
         if self.config.skip:
             # x̂1 = prior + c_skip·(C − t·prior) + c_out·F: the posterior mean of a Gaussian residual
@@ -73,7 +110,7 @@ class SignSparK(Standardised, nn.Module):
             x_hat = prior + out
         return x_hat
 
-    def velocity(self, control, t, key_mask, length_mask, text: TextEncoding) -> torch.Tensor:
+    def velocity(self, control, t, key_mask, length_mask, text: TextEncoding, track=None) -> torch.Tensor:
         """``(B, T, D)`` velocity for a precomputed text encoding (samplers encode once).
 
         The UNet predicts the clean sequence ``x̂1`` and the velocity follows as
@@ -84,15 +121,16 @@ class SignSparK(Standardised, nn.Module):
         reconstruction-based objective the paper credits for sampling in under ten steps.
 
         With ``keyframe_track`` (our addition, see the README) the UNet also sees the keyframes
-        linearly interpolated to every frame and predicts a correction to that track, so "no
-        worse than interpolation" is the easy solution rather than one it must discover.
+        interpolated to every frame and predicts a correction to that track, so "no worse than
+        interpolation" is the easy solution rather than one it must discover (under the keyframe
+        prior the track is the origin of the flow coordinates, so the correction is the output).
         """
-        x_hat = self.predict_clean(control, t, key_mask, length_mask, text)
+        x_hat = self.predict_clean(control, t, key_mask, length_mask, text, track)
         return (x_hat - control) / (1 - t).clamp_min(MIN_REMAINING)[:, None, None]
 
-    def forward(self, control, t, key_mask, length_mask, texts, languages) -> dict[str, torch.Tensor]:
+    def forward(self, control, t, key_mask, length_mask, texts, languages, track=None) -> dict[str, torch.Tensor]:
         text = self.encode_text(texts, languages)
-        return {"v": self.velocity(control, t, key_mask, length_mask, text),
+        return {"v": self.velocity(control, t, key_mask, length_mask, text, track),
                 "log_length": self.length_head(text.pooled)[:, 0]}
 
     def predict_length(self, texts, languages) -> torch.Tensor:

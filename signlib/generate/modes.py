@@ -69,6 +69,9 @@ def generate_batch(model: SignSparK, requests: list[Request], sampler: SamplerCo
     if not requests:
         raise SignlibError("generate_batch: no requests")
     lengths = [_check(model, r) for r in requests]
+    if model.config.prior != "standard" and sampler.key_scale != 1.0:
+        raise SignlibError(f"key_scale={sampler.key_scale}: keyframe guidance needs a keyframe-blind branch in the "
+                           "same flow coordinates, which exists only for a model trained with prior: standard")
     model.eval()
     device = model.mean.device
     B, T, D = len(requests), max(lengths), model.dim
@@ -86,16 +89,23 @@ def generate_batch(model: SignSparK, requests: list[Request], sampler: SamplerCo
     languages = [r.language for r in requests]
     cache: dict[tuple, object] = {}
 
+    prior = model.prior(keys, key_mask)
+    branch_tracks: dict[tuple, torch.Tensor | None] = {}
+
     def velocity(control, t, masks, text_on):
         rows = tuple(text_on.tolist())
         if rows not in cache:  # the text encoder runs once per branch layout, not once per step
             cache[rows] = model.encode_text([texts[i % B] if on else None for i, on in enumerate(rows)],
                                             [languages[i % B] for i in range(len(rows))])
         n = len(control) // B
-        return model.velocity(control, t, masks, length_mask.repeat(n, 1), cache[rows])
+        layout = tuple(masks.any(1).tolist())
+        if layout not in branch_tracks:  # a keyframe-blind branch sees the track of no keyframes
+            branch_tracks[layout] = model.prior(keys.repeat(n, 1, 1), masks).track
+        return model.velocity(control, t, masks, length_mask.repeat(n, 1), cache[rows], branch_tracks[layout])
 
-    x = sample(velocity, x0, keys, key_mask, torch.tensor([s is not None for s in texts]), sampler)
-    feats = model.denormalise(x).cpu().numpy()
+    z = sample(velocity, x0, prior.to_flow(keys) * key_mask[..., None], key_mask,
+               torch.tensor([s is not None for s in texts]), sampler)
+    feats = model.denormalise(prior.from_flow(z)).cpu().numpy()
     out = []
     for b, (req, n) in enumerate(zip(requests, lengths)):
         f = feats[b, :n].copy()

@@ -36,7 +36,7 @@ def test_validation_clips_take_the_first_clips_with_keyframes_per_language():
 
 
 def test_pick_guidance_tries_the_whole_grid_and_keeps_the_lowest_score():
-    model = perturbed_model(tiny_config(max_frames=64))
+    model = perturbed_model(tiny_config(max_frames=64, prior="standard"))
     truths = [_seq(24, 0), _seq(30, 1, "DGS")]
     keys = [np.array([4, 12, 19]), np.array([4, 15, 25])]
     search = GuidanceSearchConfig(clips=1, key_scales=(1.0, 3.0), text_scales=(1.0, 2.0))
@@ -51,3 +51,26 @@ def test_pick_guidance_tries_the_whole_grid_and_keeps_the_lowest_score():
         assert (cfg.key_scale, cfg.text_scale) == (best["key_scale"], best["text_scale"])
         assert all(np.isfinite(r["score"]) and r["score"] > 0 for r in rows)
     assert dataclasses.replace(pick.kf2p, key_scale=1.0, text_scale=1.0) == SamplerConfig(steps=2)
+
+
+def test_under_the_keyframe_prior_only_text_scales_and_temperatures_are_searched():
+    model = perturbed_model(tiny_config(max_frames=64))
+    truths = [_seq(24, 0), _seq(30, 1, "DGS")]
+    keys = [np.array([4, 12, 19]), np.array([4, 15, 25])]
+    search = GuidanceSearchConfig(clips=1, key_scales=(1.0, 3.0), text_scales=(1.0, 2.0), temperatures=(1.0, 0.0))
+    pick = pick_guidance(model, truths, keys, SamplerConfig(steps=2), search)
+    kf2p = [r for r in pick.rows if r["mode"] == "KF2P"]
+    assert [(r["key_scale"], r["text_scale"], r["temperature"]) for r in kf2p] == [
+        (1.0, 1.0, 1.0), (1.0, 1.0, 0.0), (1.0, 2.0, 1.0), (1.0, 2.0, 0.0)]
+    best = min(kf2p, key=lambda r: r["score"])
+    assert best["picked"] and (pick.kf2p.text_scale, pick.kf2p.temperature) == (best["text_scale"], best["temperature"])
+    assert len({r["score"] for r in kf2p}) == 4  # the temperature changes the samples
+    assert {r["temperature"] for r in pick.rows if r["mode"] == "T2P"} == {1.0}
+
+
+def test_the_temperature_grid_must_hold_one_and_stay_in_range():
+    with pytest.raises(InvalidValue, match="temperatures"):
+        GuidanceSearchConfig(temperatures=(0.5,))
+    with pytest.raises(InvalidValue, match="temperatures"):
+        GuidanceSearchConfig(temperatures=(1.0, 3.0))
+    assert GuidanceSearchConfig(temperatures=[1.0, 0.0]).temperatures == (1.0, 0.0)

@@ -196,21 +196,26 @@ def test_resumed_training_ends_with_the_weights_of_an_uninterrupted_run(tmp_path
         torch.testing.assert_close(final_full[name], final_cut[name], rtol=0, atol=0, msg=name)
 
 
-def test_a_fresh_model_reproduces_linear_interpolation_of_the_keyframes():
-    # The UNet's output layer starts at zero, so x̂1 is the keyframe track itself and one Euler step
-    # lands on it: linear interpolation between keyframes (in normalised units), held at the ends.
-    model = SignSparK(tiny_config()).eval()
+@pytest.mark.parametrize("prior,easing", [("standard", "linear"), ("keyframes", "linear"),
+                                          ("keyframes", "minimum_jerk"), ("standard", "minimum_jerk")])
+def test_a_fresh_model_reproduces_its_keyframe_track(prior, easing):
+    # The UNet's output layer starts at zero, so x̂1 is the keyframe track itself (the origin of the
+    # flow coordinates under the keyframe prior) and one Euler step lands on it, from any noise.
+    model = SignSparK(tiny_config(prior=prior, easing=easing)).eval()
     clip = smooth_clip(20)
     frames = np.array([3, 10, 16])
     out = kf2p(model, [Keyframes(frames, clip[frames], 20)], [None], ["ASL"], SamplerConfig(steps=1))[0].features
     expected = np.empty_like(clip)
-    for d in range(clip.shape[1]):
-        expected[:, d] = np.interp(np.arange(20), frames, clip[frames, d])
+    for a, b in zip(frames[:-1], frames[1:]):
+        tau = (np.arange(a, b + 1) - a) / (b - a)
+        w = tau if easing == "linear" else 10 * tau ** 3 - 15 * tau ** 4 + 6 * tau ** 5
+        expected[a:b + 1] = (1 - w[:, None]) * clip[a] + w[:, None] * clip[b]
+    expected[:3], expected[17:] = clip[3], clip[16]
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_without_the_keyframe_track_a_fresh_model_outputs_the_mean_between_keyframes():
-    model = SignSparK(tiny_config(keyframe_track=False)).eval()
+    model = SignSparK(tiny_config(keyframe_track=False, prior="standard")).eval()
     clip = smooth_clip(20)
     frames = np.array([3, 10, 16])
     out = kf2p(model, [Keyframes(frames, clip[frames], 20)], [None], ["ASL"], SamplerConfig(steps=1))[0].features
@@ -229,7 +234,7 @@ def test_the_skip_weights_copy_the_control_late_and_start_from_the_track_early()
     lengths = torch.ones(2, 16, dtype=torch.bool)
     for skip in (True, False):
         torch.manual_seed(1)
-        model = SignSparK(tiny_config(skip=skip))
+        model = SignSparK(tiny_config(skip=skip, prior="standard", easing="linear"))
         with torch.no_grad():
             for p in model.parameters():
                 p.add_(0.05 * torch.randn_like(p))

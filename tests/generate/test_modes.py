@@ -14,7 +14,7 @@ from signlib.keyframes import Keyframes
 from signlib.triframe import RETRIEVAL_PADDING, TriframeDictionary, retrieval_keyframes
 from signlib.validate import InvalidValue
 
-from .conftest import smooth_clip
+from .conftest import perturbed_model, smooth_clip, tiny_config
 
 
 def _keys(T=30, frames=(0, 7, 15, 29), seed=0):
@@ -36,20 +36,26 @@ def test_kf2p_hits_the_keyframes_exactly(tiny_model, solver):
 
 
 def test_guidance_scale_one_equals_the_conditional_sampler_output(tiny_model):
-    keys = _keys()
+    # Scales that differ inside and outside the keyframed span, so the map to flow coordinates matters.
+    tiny_model.scale_in.fill_(0.2)
+    tiny_model.scale_out.fill_(1.3)
+    keys = _keys(frames=(4, 7, 15, 24))
     out = kf2p(tiny_model, [keys], ["Braucht Sarah ein Ei?"], ["DGS"], SamplerConfig(steps=4), seed=3)[0]
-    # The same integration by hand with only the conditional velocity v(K, T).
+    # The same integration by hand with only the conditional velocity v(K, T), in the flow
+    # coordinates z = (x − track) / s of the keyframe prior.
     T, D = 30, 240
     x0 = torch.randn(T, D, generator=torch.Generator().manual_seed(3))[None]
     mask = torch.zeros(1, T, dtype=torch.bool)
     mask[0, keys.frames] = True
     k = torch.zeros(1, T, D)
     k[0, keys.frames] = tiny_model.normalise(torch.from_numpy(keys.features))
+    prior = tiny_model.prior(k, mask)
+    assert float(prior.std[0, 10, 0]) == pytest.approx(0.2) and float(prior.std[0, 2, 0]) == pytest.approx(1.3)
     text = tiny_model.encode_text(["Braucht Sarah ein Ei?"], ["DGS"])
     lengths = torch.ones(1, T, dtype=torch.bool)
-    x = sample(lambda c, t, m, on: tiny_model.velocity(c, t, m, lengths, text), x0, k, mask, True,
-               SamplerConfig(steps=4))
-    manual = tiny_model.denormalise(x)[0].detach().numpy()
+    z = sample(lambda c, t, m, on: tiny_model.velocity(c, t, m, lengths, text, prior.track), x0,
+               torch.zeros_like(k), mask, True, SamplerConfig(steps=4))
+    manual = tiny_model.denormalise(prior.from_flow(z))[0].detach().numpy()
     manual[keys.frames] = keys.features
     np.testing.assert_allclose(out.features, manual, rtol=1e-5, atol=1e-5)
 
@@ -61,13 +67,27 @@ def test_guidance_other_than_one_changes_the_output(tiny_model):
     assert not np.allclose(a, b)
 
 
-def test_a_request_gives_the_same_sequence_alone_or_in_a_batch(tiny_model):
+@pytest.mark.parametrize("prior,key_scale", [("keyframes", 1.0), ("standard", 1.5)])
+def test_a_request_gives_the_same_sequence_alone_or_in_a_batch(prior, key_scale):
+    model = perturbed_model(tiny_config(prior=prior))
+    model.scale_in.fill_(0.3)
     reqs = [Request("ASL", "Her tea is cold.", _keys(30), seed=1), Request("CSL", "星期一谁寄照片？", None, 17, seed=2),
             Request("BSL", None, _keys(45, (3, 20, 44), seed=4), seed=5)]
-    batch = generate_batch(tiny_model, reqs, SamplerConfig(steps=2, text_scale=1.5, key_scale=1.5))
+    sampler = SamplerConfig(steps=2, text_scale=1.5, key_scale=key_scale)
+    batch = generate_batch(model, reqs, sampler)
     for req, seq in zip(reqs, batch):
-        alone = generate_batch(tiny_model, [req], SamplerConfig(steps=2, text_scale=1.5, key_scale=1.5))[0]
+        alone = generate_batch(model, [req], sampler)[0]
         np.testing.assert_allclose(seq.features, alone.features, rtol=1e-4, atol=1e-4)
+
+
+def test_keyframe_guidance_is_refused_under_the_keyframe_prior(tiny_model):
+    # Its keyframe-blind branch would live in other flow coordinates (signlib.generate.prior).
+    with pytest.raises(SignlibError, match="key_scale=1.5: keyframe guidance needs .* prior: standard"):
+        kf2p(tiny_model, [_keys()], ["Her tea is cold."], ["ASL"], SamplerConfig(steps=2, key_scale=1.5))
+    standard = perturbed_model(tiny_config(prior="standard"))
+    a = kf2p(standard, [_keys()], ["Her tea is cold."], ["ASL"], SamplerConfig(steps=2))[0].features
+    b = kf2p(standard, [_keys()], ["Her tea is cold."], ["ASL"], SamplerConfig(steps=2, key_scale=1.5))[0].features
+    assert not np.allclose(a, b)
 
 
 def test_generate_in_chunks_equals_one_batch_in_order(tiny_model):
