@@ -7,7 +7,10 @@ own. Timed: :func:`signlib.generate.modes.generate_batch` for one keyframe-to-po
 (onset/mid/offset keyframes every 20 frames, text on) with Euler steps, first with guidance
 scales 1 (one network pass per step) and then with text and keyframe guidance (three passes per
 step, batched). The latency includes the text encoder. Random weights of the stage's default
-size unless ``--checkpoint`` is given: latency does not depend on the weights. Writes
+size unless ``--checkpoint`` is given: latency does not depend on the weights. Keyframe guidance
+exists only under the standard prior (:mod:`signlib.generate.prior`), so the guided random-weight
+model uses it (same network, same cost per pass); a guided checkpoint trained with the keyframe
+prior runs text guidance only (two passes per step). Writes
 ``benchmarks/results/generate.json`` and prints the ratios of this run.
 """
 
@@ -28,7 +31,9 @@ import torch
 STEPS = (1, 2, 5, 10, 50)
 
 
-def _model(checkpoint: str):
+def _model(checkpoint: str, guided: bool):
+    import dataclasses
+
     from signlib.config import load_params
     from signlib.generate.model import SignSparK, load_signspark
 
@@ -36,7 +41,8 @@ def _model(checkpoint: str):
         return load_signspark(checkpoint)
     params = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
     torch.manual_seed(0)
-    return SignSparK(params.signspark.model.for_data("rot6d", 25.0, params.sizes.max_frames)).eval()
+    config = params.signspark.model.for_data("rot6d", 25.0, params.sizes.max_frames)
+    return SignSparK(dataclasses.replace(config, prior="standard") if guided else config).eval()
 
 
 def measure(steps: int, guided: bool, frames: int, repeats: int, threads: int, checkpoint: str) -> dict:
@@ -46,12 +52,12 @@ def measure(steps: int, guided: bool, frames: int, repeats: int, threads: int, c
     from signlib.keyframes import Keyframes
 
     torch.set_num_threads(threads)
-    model = _model(checkpoint)
+    model = _model(checkpoint, guided)
     frames_k = np.unique(np.concatenate([np.arange(0, frames, 20), [frames - 1]]))
     keys = Keyframes(frames_k, np.random.default_rng(0).normal(size=(len(frames_k), model.dim)), frames)
     request = Request("DGS", "Braucht Sarah morgen ein Ei?", keys)
     scale = 2.0 if guided else 1.0
-    sampler = SamplerConfig(steps=steps, text_scale=scale, key_scale=scale)
+    sampler = SamplerConfig(steps=steps, text_scale=scale, key_scale=scale if model.config.prior == "standard" else 1.0)
     generate_batch(model, [request], sampler)  # warm-up
     times = []
     for _ in range(repeats):

@@ -153,15 +153,17 @@ def test_evaluate_stage_writes_tables_1b_2_3_claims_figure_and_metrics(smoke_rep
     assert all(lang in table2 for lang in ("| ASL |", "| BSL |", "| DGS |", "| CSL |", "| all |"))
     table3 = (tables / "table3_kf2p.md").read_text()
     assert "BLEU drop (%)" in table3 and "| GT |" in table3 and "| SLERP |" in table3
+    assert "| Keyframe track (prior alone) |" in table3
     metrics = _metrics(dst, "evaluate")
     assert set(metrics["claims"]) == {"kf2p_beats_slerp_whole_clip", "kf2p_beats_slerp_keyframed_span",
                                       "kf2p_beats_slerp_keyframed_span_every_language",
+                                      "kf2p_beats_its_keyframe_track_keyframed_span",
                                       "retrieval_t2p_beats_gloss_free_t2p", "gloss_free_t2p_beats_regression",
                                       "keyframe_stitching_beats_naive_stitching"}
     assert all((tables / f"{stem}.md").exists() for stem in ("guidance_validation", "table3_by_frequency"))
-    assert set(metrics["guidance"]) == {"kf2p_key_scale", "kf2p_text_scale", "t2p_text_scale"}
+    assert set(metrics["guidance"]) == {"kf2p_key_scale", "kf2p_text_scale", "kf2p_temperature", "t2p_text_scale"}
     assert metrics["table3_by_frequency"] and all(
-        {"slerp", "signspark"} <= set(row) for row in metrics["table3_by_frequency"].values())
+        {"slerp", "keyframe_track", "signspark"} <= set(row) for row in metrics["table3_by_frequency"].values())
     assert metrics["table3"]["gt"]["body_mean"] == 0 and metrics["table3"]["slerp"]["body_mean"] > 0
     assert metrics["table2"]["regression"]["body_mean"] > 0
     assert 0 <= metrics["backtranslation"]["bleu4_ground_truth"] <= 100
