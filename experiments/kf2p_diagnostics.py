@@ -44,6 +44,7 @@ VARIANTS = {
     "standard_prior": ({"signspark__model__prior": "standard", "signspark__model__easing": "linear"}, {}),
     "standard_prior_minimum_jerk": ({"signspark__model__prior": "standard"}, {}),
     "linear_track": ({"signspark__model__easing": "linear"}, {}),
+    "feature_space_loss": ({"signspark__loss__space": "features"}, {}),
     "channel_std": ({"signspark__model__standardise": "channel"}, {}),
     "no_cfm_term": ({"signspark__loss__cfm_weight": 0.0}, {}),
     "smoothed_targets": ({}, {"smooth": 1.0}),
@@ -119,7 +120,7 @@ def main() -> None:
     args = parser.parse_args()
     if unknown := [v for v in args.variants if v not in VARIANTS]:
         parser.error(f"unknown variant {unknown[0]!r}; known: {', '.join(VARIANTS)}")
-    torch.set_num_threads(1)  # two variants side by side use the two cores of a laptop best
+    torch.set_num_threads(int(__import__("os").environ.get("THREADS", "1")))  # two variants side by side use the two cores of a laptop best
     OUT.mkdir(parents=True, exist_ok=True)
     for name in args.variants:
         result = run(name, args.steps)

@@ -27,6 +27,9 @@ STANDARDISE = ("part", "channel")
 #: Where the flow starts (:mod:`signlib.generate.prior`): standard normal noise in standardised
 #: features (the paper), or noise centred on the keyframe track and scaled to what the track misses.
 PRIORS = ("standard", "keyframes")
+#: Where the flow loss measures errors: in the prior's flow coordinates (every frame unit-scale), or
+#: in standardised features (frames weighted by the prior's scale squared; the same under the standard prior).
+LOSS_SPACES = ("flow", "features")
 #: Time profiles of the keyframe track between two keyframes (:func:`signlib.generate.flow.ease`).
 EASINGS = ("linear", "minimum_jerk")
 
@@ -135,10 +138,12 @@ class FlowLossConfig:
     acceleration_weight: float = 0.0    # optional second-difference term (off by default)
     length_weight: float = 0.1          # the length head's log-length regression (text-to-pose needs a length)
     position_weight: float = 0.0        # joint positions of x̂1 through forward kinematics, cm² (positions.py)
+    space: str = "flow"                 # flow | features: where errors are measured (LOSS_SPACES)
 
     def __post_init__(self):
         validate.numbers(self, ("cfm_weight", "recon_weight", "velocity_weight", "acceleration_weight",
                                 "length_weight", "position_weight"))
+        validate.choice(self, "space", LOSS_SPACES)
 
 
 @dataclass(frozen=True)

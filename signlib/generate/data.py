@@ -101,7 +101,7 @@ def make_loss(channels: torch.Tensor, config: FlowLossConfig = FlowLossConfig())
         out = model(control, t, batch["key_mask"], batch["length_mask"], batch["texts"], batch["languages"],
                     prior.track)
         loss, logs = flow_loss(out["v"], z1, control, target, t, batch["key_mask"], batch["length_mask"],
-                               batch["valid"], channels, config)
+                               batch["valid"], channels, config, prior.std if config.space == "features" else None)
         has_text = torch.tensor([s is not None for s in batch["texts"]], device=x1.device)
         if config.length_weight > 0 and bool(has_text.any()):
             err = (out["log_length"] - batch["lengths"].float().log()) ** 2

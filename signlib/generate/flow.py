@@ -64,13 +64,17 @@ def _masked_mean(err: torch.Tensor, weight: torch.Tensor, channels: torch.Tensor
 
 def flow_loss(v: torch.Tensor, x1: torch.Tensor, control: torch.Tensor, target: torch.Tensor, t: torch.Tensor,
               key_mask: torch.Tensor, length_mask: torch.Tensor, valid: torch.Tensor | None,
-              channels: torch.Tensor, config: FlowLossConfig = FlowLossConfig()) -> tuple[torch.Tensor, dict]:
+              channels: torch.Tensor, config: FlowLossConfig = FlowLossConfig(),
+              scale: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
     """The SignSparK objective (module docstring).
 
     Args:
         v: ``(B, T, D)`` predicted velocity; x1, control, target as from :func:`probability_path`.
         t: ``(B,)``; key_mask, length_mask: ``(B, T)`` bool; valid: ``(B, T, D)`` bool or None.
         channels: ``(D,)`` channel weights (:func:`part_weights`).
+        scale: ``(B, T, D)`` or None: every error is multiplied by it before squaring. With the
+            prior's ``std`` the loss of a flow run in prior coordinates is measured in standardised
+            features (``x − x̂ = std·(z − ẑ)``); None measures it in the flow's own coordinates.
     Returns:
         ``(loss, {"cfm", "recon", "vel"[, "acc"]: float})``.
     """
@@ -78,12 +82,15 @@ def flow_loss(v: torch.Tensor, x1: torch.Tensor, control: torch.Tensor, target: 
     if valid is not None:
         real = real * valid.to(v.dtype)
     channels = channels.to(v)
-    free = real * (~key_mask.bool())[..., None].to(v.dtype)
-    cfm = _masked_mean((v - target) ** 2, free, channels)
     x_hat = estimate_clean(control, v, t, key_mask)
-    recon = _masked_mean((x_hat - x1) ** 2, real, channels)
+    free = real * (~key_mask.bool())[..., None].to(v.dtype)
+    # Without a scale these are exactly the unscaled expressions (same floating-point operations).
+    xh, xt = (x_hat, x1) if scale is None else (x_hat * scale, x1 * scale)
+    dv = (v - target) if scale is None else (v - target) * scale
+    cfm = _masked_mean(dv ** 2, free, channels)
+    recon = _masked_mean((xh - xt) ** 2, real, channels)
     pair = real[:, 1:] * real[:, :-1]
-    d_hat, d_true = x_hat.diff(dim=1), x1.diff(dim=1)
+    d_hat, d_true = xh.diff(dim=1), xt.diff(dim=1)
     vel = _masked_mean((d_hat - d_true) ** 2, pair, channels)
     loss = config.cfm_weight * cfm + config.recon_weight * recon + config.velocity_weight * vel
     logs = {"cfm": float(cfm.detach()), "recon": float(recon.detach()), "vel": float(vel.detach())}

@@ -74,3 +74,31 @@ def test_cfm_term_is_the_weighted_mean_squared_velocity_error():
 def test_negative_loss_weight_is_refused():
     with pytest.raises(ValueError, match="FlowLossConfig: cfm_weight=-1.0 must be a number"):
         FlowLossConfig(cfm_weight=-1.0)
+
+
+def test_a_scale_measures_every_error_in_other_units():
+    # With the prior's std as scale the loss is that of x = mean + std·z: each term's errors are
+    # multiplied by the scale, so a constant scale c multiplies every term by c².
+    x1, x0, t, keys = _batch(seed=4)
+    control, target = probability_path(x1, x0, t, keys)
+    v = target + 0.3 * torch.randn_like(target)
+    lengths = torch.ones(3, 10, dtype=torch.bool)
+    cfg = FlowLossConfig(acceleration_weight=1.0)
+    _, plain = flow_loss(v, x1, control, target, t, keys, lengths, None, part_weights("rot6d"), cfg)
+    _, scaled = flow_loss(v, x1, control, target, t, keys, lengths, None, part_weights("rot6d"), cfg,
+                          torch.full_like(x1, 0.5))
+    for term in ("cfm", "recon", "vel", "acc"):
+        assert scaled[term] == pytest.approx(0.25 * plain[term], rel=1e-5), term
+    # A scale that differs between frames weights them: zero on frames 5-9 ignores their errors.
+    half = torch.ones_like(x1)
+    half[:, 5:] = 0
+    _, early = flow_loss(v, x1, control, target, t, keys, lengths, None, part_weights("rot6d"), cfg, half)
+    err = (estimate_clean(control, v, t, keys) - x1)[:, :5] ** 2
+    assert early["recon"] == pytest.approx(float((err * part_weights("rot6d")).sum() / 30), rel=1e-5)
+
+
+def test_the_loss_space_must_be_known():
+    from signlib.validate import InvalidValue
+    with pytest.raises(InvalidValue, match="space"):
+        FlowLossConfig(space="positions")
+    assert FlowLossConfig(space="features").space == "features"
