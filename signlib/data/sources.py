@@ -36,6 +36,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
+import warnings
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -170,12 +171,28 @@ def _read_pose_clip(path: Path, spec: SourceSpec) -> Sequence:
     seq = pose_to_sequence(read_pose(path), id=path.stem, language=spec.language)
     eaf = path.with_suffix(".eaf")
     if eaf.exists():
-        segments = [s for s in eaf_segments(eaf, spec.eaf_tier, seq.fps) if s.end <= seq.num_frames]
-        seq = seq.replace(segments=tuple(segments))
+        seq = seq.replace(segments=tuple(_fit_segments(eaf, eaf_segments(eaf, spec.eaf_tier, seq.fps), seq.num_frames)))
         if spec.text_tier:
             text = " ".join(a[2] for a in read_eaf(eaf, [spec.text_tier])[spec.text_tier] if a[2].strip())
             seq = seq.replace(text=text)
     return seq
+
+
+def _fit_segments(eaf: Path, segments, num_frames: int) -> list:
+    """``segments`` of ``eaf`` that fit a clip of ``num_frames`` frames. An annotation that ends past
+    the last frame (ELAN times rounded up, or a pose file cut short) is clipped to it; one that
+    starts at or after the end has no frames to label and is left out with a warning naming the
+    file and its glosses, never silently."""
+    kept, dropped = [], []
+    for seg in segments:
+        if seg.start >= num_frames:
+            dropped.append(seg.gloss or "?")
+        else:
+            kept.append(dataclasses.replace(seg, end=min(seg.end, num_frames)))
+    if dropped:
+        warnings.warn(f"{eaf}: {len(dropped)} annotation(s) start at or after the pose file's last frame "
+                      f"({num_frames} frames) and are left out: {', '.join(dropped)}", stacklevel=2)
+    return kept
 
 
 def load_dictionary(source_dir: str | os.PathLike, fps: float = 25.0) -> list[Sequence]:

@@ -77,6 +77,16 @@ def test_pose_folder_with_eaf_glosses(tmp_path):
     assert clip.language == "DGS" and clip.glosses == ["HAUS", "GEHEN"] and clip.signer == "s1"
 
 
+def test_eaf_annotations_past_the_clip_end_are_clipped_or_left_out_with_a_warning(tmp_path):
+    folder = _write_spec(tmp_path / "in", format="pose", files="*.pose", language="DGS", eaf_tier="Gloss")
+    seq = Sequence(features=np.zeros((20, 147), np.float32), layout="xyz_mediapipe", fps=25, id="s1")
+    write_pose(folder / "s1.pose", seq)
+    write_segments_eaf(folder / "s1.eaf", [(2, 8, "HAUS"), (15, 24, "GEHEN"), (21, 26, "ROT")], fps=25, tier="Gloss")
+    with pytest.warns(UserWarning, match=r"s1\.eaf: 1 annotation\(s\) start at or after .*20 frames.*: ROT"):
+        [clip] = load_source(folder, tmp_path / "work", seed=0, sizes=SIZES, progress=False)[0]
+    assert [(g.start, g.end, g.gloss) for g in clip.segments] == [(2, 8, "HAUS"), (15, 20, "GEHEN")]
+
+
 def test_pose_folder_reads_the_text_tier_when_corpus_yaml_names_one(tmp_path):
     folder = _write_spec(tmp_path / "in", format="pose", files="*.pose", language="DGS", eaf_tier="Gloss",
                          text_tier="Text")
