@@ -257,8 +257,10 @@ def claims(stage: Stage, summaries: dict[str, list[dict]]) -> tuple[object, list
 
 
 def realdata_check(stage: Stage, inputs: Inputs) -> tuple[object | None, dict[str, dict]]:
-    """KF2P on the real DGS test sentences (SLERP, the real-data SignSparK) and the folder's naive
-    stitching, in shoulder widths; ``(None, {})`` when skipped."""
+    """KF2P on the real DGS test sentences (SLERP, the minimum-jerk keyframe track, the real-data
+    SignSparK) and the folder's naive stitching, in shoulder widths; ``(None, {})`` when skipped.
+    The track row tests on real signing the timing profile that the synthetic corpus's transitions
+    were built with."""
     folder = stage.paths.model("evaluate", "realdata_signspark")
     real = load_real_sentences(load_segmenter(stage.paths.model("fast", "fast")), stage.params.fast.decode) \
         if stage.params.evaluate.realdata else []
@@ -268,8 +270,9 @@ def realdata_check(stage: Stage, inputs: Inputs) -> tuple[object | None, dict[st
         return None, {}
     print(f"{len(test)} real test sentences with FAST keyframes ({left_out} without any left out)")
     truths, keys = [s.original for s in test], [s.keyframes for s in test]
-    outputs = run_systems({"SLERP": sy.slerp_system,
-                           "SignSparK KF2P": sy.kf2p_system(load_signspark(folder), stage.params.signspark.sampler)},
+    model = load_signspark(folder)
+    outputs = run_systems({"SLERP": sy.slerp_system, TRACK: sy.track_system(model.config.easing),
+                           "SignSparK KF2P": sy.kf2p_system(model, stage.params.signspark.sampler)},
                           truths, keys, progress=stage.interactive)
     outputs["Naive stitching (updated.pose)"] = [s.stitched for s in test]
     rows = score_outputs(outputs, truths, keys, inner=True, progress=stage.interactive)
