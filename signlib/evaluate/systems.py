@@ -30,7 +30,7 @@ from signlib.generate import modes
 from signlib.generate.flow import interpolate_keyframes
 from signlib.generate.model import SignSparK
 from signlib.generate.sampling import SamplerConfig
-from signlib.keyframes import Keyframes
+from signlib.keyframes import Keyframes, keyframe_mask
 from signlib.triframe import TriframeDictionary
 
 #: ``system(truths, keyframes per truth) -> generated sequences`` (same order).
@@ -60,8 +60,7 @@ def track_system(easing: str) -> System:
             keys = np.asarray(keys, np.int64)
             if keys.size == 0:
                 raise SignlibError(f"{seq.id or 'sequence'}: the keyframe track needs at least one keyframe")
-            mask = torch.zeros(1, seq.num_frames, dtype=torch.bool)
-            mask[0, torch.from_numpy(keys)] = True
+            mask = torch.from_numpy(keyframe_mask(keys, seq.num_frames))[None]
             features = interpolate_keyframes(torch.from_numpy(seq.features)[None], mask, easing)[0].numpy()
             out.append(seq.replace(features=features, valid=None, bio=None, meta={"keyframes": keys.tolist()}))
         return out

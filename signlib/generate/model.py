@@ -5,8 +5,8 @@ The network works in normalised feature units (mean and standard deviation of th
 frames, stored as buffers so a checkpoint is self-contained); :meth:`SignSparK.normalise` and
 :meth:`SignSparK.denormalise` convert. The flow itself runs in the coordinates of the model's
 :class:`~signlib.generate.prior.Prior` (:meth:`SignSparK.prior`; its residual scales are buffers
-too). The length head predicts ``log T`` from the pooled
-text, which text-to-pose needs when no keyframes fix the length. A trained model is a
+too). The length head predicts ``log T`` from the pooled text, which text-to-pose needs when no
+keyframes fix the length. A trained model is a
 :mod:`signlib.checkpoint` folder of kind ``signspark``.
 """
 
@@ -24,6 +24,7 @@ from signlib.generate.flow import interpolate_keyframes
 from signlib.generate.prior import Prior, build_prior, residual_scales
 from signlib.generate.text import TextEncoding, build_text_encoder
 from signlib.generate.unet import UNet1D, time_embedding
+from signlib.keyframes import keyframe_mask
 from signlib.layers import Standardised
 from signlib.pose.layout import get_layout
 
@@ -62,11 +63,7 @@ class SignSparK(Standardised, nn.Module):
         """Residual scales of the keyframe prior from training clips: ``features`` raw ``(T, D)``
         arrays and ``keyframes`` their ``(K,)`` frame indices (:func:`residual_scales`)."""
         xs = [self.normalise(torch.as_tensor(f, dtype=torch.float32)) for f in features]
-        masks = []
-        for x, k in zip(xs, keyframes):
-            m = torch.zeros(len(x), dtype=torch.bool)
-            m[torch.as_tensor(k, dtype=torch.long)] = True
-            masks.append(m)
+        masks = [torch.from_numpy(keyframe_mask(k, len(x))) for x, k in zip(xs, keyframes)]
         scale_in, scale_out = residual_scales(xs, masks, get_layout(self.config.layout).feature_slices(),
                                               self.config.easing)
         self.scale_in.copy_(scale_in)
