@@ -32,6 +32,11 @@ PRIORS = ("standard", "keyframes")
 LOSS_SPACES = ("flow", "features")
 #: Time profiles of the keyframe track between two keyframes (:func:`signlib.generate.flow.ease`).
 EASINGS = ("linear", "minimum_jerk")
+#: What the network predicts and how it is sampled (Fig 4b): ``recon_cfm`` SignSparK (the clean
+#: sequence, flow matching, Euler/Heun), ``cfm`` plain flow matching (the velocity itself), ``ddpm``
+#: a diffusion model (the clean sequence on a cosine-schedule noise path, DDIM sampling;
+#: :mod:`signlib.generate.diffusion`).
+GENERATORS = ("recon_cfm", "cfm", "ddpm")
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ class SignSparKConfig:
     skip: bool = False                           # EDM-style skip: x̂1 mixes the control in by flow time
     prior: str = "keyframes"                     # standard | keyframes: the flow's source distribution (PRIORS)
     easing: str = "minimum_jerk"                 # linear | minimum_jerk: the keyframe track's time profile
+    generator: str = "recon_cfm"                 # recon_cfm | cfm | ddpm (GENERATORS)
+    diffusion_steps: int = 1000                  # ddpm: training timesteps of the noise schedule
     text: TextEncoderConfig = field(default_factory=TextEncoderConfig)
     unet: UNetConfig = field(default_factory=UNetConfig)
 
@@ -108,6 +115,10 @@ class SignSparKConfig:
         validate.flag(self, ("skip",))
         validate.choice(self, "prior", PRIORS)
         validate.choice(self, "easing", EASINGS)
+        validate.choice(self, "generator", GENERATORS)
+        validate.integers(self, ("diffusion_steps",), low=2)
+        validate.require(self, "skip", not (self.skip and self.generator != "recon_cfm"),
+                         "the skip weights are written for the recon_cfm generator's flow path")
         validate.require(self, "prior", self.prior == "standard" or self.keyframe_track,
                          "keyframes needs keyframe_track: true (the network must see the track it refines)")
 
@@ -161,7 +172,7 @@ class BatchConfig:
 
 @dataclass(frozen=True)
 class SamplerConfig:
-    steps: int = 8              # network evaluations per branch (Heun: about twice as many)
+    steps: int = 8              # network evaluations per branch (Heun: about twice as many; ddpm: DDIM steps)
     solver: str = "euler"       # euler | heun
     text_scale: float = 1.0     # s_T; 1 = plain conditional
     key_scale: float = 1.0      # s_K; 1 = plain conditional

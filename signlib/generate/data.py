@@ -19,7 +19,8 @@ from signlib.data.batching import length_mask, pad_stack
 from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
 from signlib.generate.configs import BatchConfig, FlowLossConfig
-from signlib.generate.flow import estimate_clean, flow_loss, probability_path
+from signlib.generate.diffusion import network_time, noise_path
+from signlib.generate.flow import clean_loss, estimate_clean, flow_loss, probability_path
 from signlib.generate.positions import position_loss
 from signlib.keyframes import keyframe_mask, true_keyframes
 from signlib.pose.normalize import feature_statistics
@@ -84,7 +85,8 @@ def make_sampler(clips: list[GenClip], batch_size: int, config: BatchConfig = Ba
 
 
 def make_loss(channels: torch.Tensor, config: FlowLossConfig = FlowLossConfig()):
-    """``loss_fn(model, batch) -> (loss, logs)``: the flow objective in the flow coordinates of the
+    """``loss_fn(model, batch) -> (loss, logs)``: the flow objective (for a ``ddpm`` generator the
+    diffusion objective of :mod:`signlib.generate.diffusion`) in the flow coordinates of the
     model's prior (:mod:`signlib.generate.prior`; normalised features under the standard one) plus
     ``length_weight`` × the squared error of the predicted ``log T`` (rows with text only) and
     ``position_weight`` × the joint-position loss of ``x̂1`` (:mod:`signlib.generate.positions`)."""
@@ -96,12 +98,24 @@ def make_loss(channels: torch.Tensor, config: FlowLossConfig = FlowLossConfig())
         prior = net.prior(x1, batch["key_mask"])  # the flow runs on z = (x − mean) / std
         z1 = prior.to_flow(x1) * real
         x0 = torch.randn_like(z1)
-        t = torch.rand(len(z1), device=z1.device)
-        control, target = probability_path(z1, x0, t, batch["key_mask"])
-        out = model(control, t, batch["key_mask"], batch["length_mask"], batch["texts"], batch["languages"],
-                    prior.track)
-        loss, logs = flow_loss(out["v"], z1, control, target, t, batch["key_mask"], batch["length_mask"],
-                               batch["valid"], channels, config, prior.std if config.space == "features" else None)
+        if net.config.generator == "ddpm":  # a timestep of the cosine schedule; the network predicts ẑ1
+            total = net.config.diffusion_steps
+            k = torch.randint(1, total + 1, (len(z1),), device=z1.device)
+            t = network_time(k, total)
+            control = noise_path(z1, x0, k, total, batch["key_mask"])
+            out = model(control, t, batch["key_mask"], batch["length_mask"], batch["texts"], batch["languages"],
+                        prior.track)
+            z_hat = out["x_hat"]
+            loss, logs = clean_loss(z_hat, z1, batch["length_mask"], batch["valid"], channels, config)
+        else:
+            t = torch.rand(len(z1), device=z1.device)
+            control, target = probability_path(z1, x0, t, batch["key_mask"])
+            out = model(control, t, batch["key_mask"], batch["length_mask"], batch["texts"], batch["languages"],
+                        prior.track)
+            loss, logs = flow_loss(out["v"], z1, control, target, t, batch["key_mask"], batch["length_mask"],
+                                   batch["valid"], channels, config,
+                                   prior.std if config.space == "features" else None)
+            z_hat = None
         has_text = torch.tensor([s is not None for s in batch["texts"]], device=x1.device)
         if config.length_weight > 0 and bool(has_text.any()):
             err = (out["log_length"] - batch["lengths"].float().log()) ** 2
@@ -109,7 +123,9 @@ def make_loss(channels: torch.Tensor, config: FlowLossConfig = FlowLossConfig())
             loss = loss + config.length_weight * length
             logs["length"] = float(length.detach())
         if config.position_weight > 0:
-            x_hat = prior.from_flow(estimate_clean(control, out["v"], t, batch["key_mask"]))
+            if z_hat is None:
+                z_hat = estimate_clean(control, out["v"], t, batch["key_mask"])
+            x_hat = prior.from_flow(z_hat)
             pos = position_loss(net.denormalise(x_hat), batch["x1"], batch["length_mask"], net.config.layout)
             loss = loss + config.position_weight * pos
             logs["position"] = float(pos.detach())

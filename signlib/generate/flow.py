@@ -78,9 +78,7 @@ def flow_loss(v: torch.Tensor, x1: torch.Tensor, control: torch.Tensor, target: 
     Returns:
         ``(loss, {"cfm", "recon", "vel"[, "acc"]: float})``.
     """
-    real = length_mask[..., None].to(v.dtype)
-    if valid is not None:
-        real = real * valid.to(v.dtype)
+    real = _real_frames(length_mask, valid, v.dtype)
     channels = channels.to(v)
     x_hat = estimate_clean(control, v, t, key_mask)
     free = real * (~key_mask.bool())[..., None].to(v.dtype)
@@ -88,18 +86,45 @@ def flow_loss(v: torch.Tensor, x1: torch.Tensor, control: torch.Tensor, target: 
     xh, xt = (x_hat, x1) if scale is None else (x_hat * scale, x1 * scale)
     dv = (v - target) if scale is None else (v - target) * scale
     cfm = _masked_mean(dv ** 2, free, channels)
+    terms = _clean_terms(xh, xt, real, channels, config.acceleration_weight > 0)
+    loss = config.cfm_weight * cfm + config.recon_weight * terms["recon"] + config.velocity_weight * terms["vel"]
+    return _with_acceleration(loss, {"cfm": cfm, **terms}, config)
+
+
+def clean_loss(x_hat: torch.Tensor, x1: torch.Tensor, length_mask: torch.Tensor, valid: torch.Tensor | None,
+               channels: torch.Tensor, config: FlowLossConfig = FlowLossConfig()) -> tuple[torch.Tensor, dict]:
+    """The terms of the objective that need no velocity, for a generator that predicts ``x̂1``
+    directly (the diffusion model of :mod:`signlib.generate.diffusion`): ``recon_weight·L_recon +
+    velocity_weight·L_vel`` (+ the acceleration term), shapes as in :func:`flow_loss`."""
+    real = _real_frames(length_mask, valid, x_hat.dtype)
+    terms = _clean_terms(x_hat, x1, real, channels.to(x_hat), config.acceleration_weight > 0)
+    loss = config.recon_weight * terms["recon"] + config.velocity_weight * terms["vel"]
+    return _with_acceleration(loss, terms, config)
+
+
+def _real_frames(length_mask: torch.Tensor, valid: torch.Tensor | None, dtype) -> torch.Tensor:
+    real = length_mask[..., None].to(dtype)
+    return real if valid is None else real * valid.to(dtype)
+
+
+def _clean_terms(xh: torch.Tensor, xt: torch.Tensor, real: torch.Tensor, channels: torch.Tensor,
+                 acceleration: bool) -> dict[str, torch.Tensor]:
+    """``L_recon``, ``L_vel`` (and ``L_acc``) of an estimate ``xh`` against ``xt``, both ``(B, T, D)``."""
     recon = _masked_mean((xh - xt) ** 2, real, channels)
     pair = real[:, 1:] * real[:, :-1]
     d_hat, d_true = xh.diff(dim=1), xt.diff(dim=1)
-    vel = _masked_mean((d_hat - d_true) ** 2, pair, channels)
-    loss = config.cfm_weight * cfm + config.recon_weight * recon + config.velocity_weight * vel
-    logs = {"cfm": float(cfm.detach()), "recon": float(recon.detach()), "vel": float(vel.detach())}
-    if config.acceleration_weight > 0:
+    out = {"recon": recon, "vel": _masked_mean((d_hat - d_true) ** 2, pair, channels)}
+    if acceleration:
         triple = pair[:, 1:] * real[:, :-2]
-        acc = _masked_mean((d_hat.diff(dim=1) - d_true.diff(dim=1)) ** 2, triple, channels)
-        loss = loss + config.acceleration_weight * acc
-        logs["acc"] = float(acc.detach())
-    return loss, logs
+        out["acc"] = _masked_mean((d_hat.diff(dim=1) - d_true.diff(dim=1)) ** 2, triple, channels)
+    return out
+
+
+def _with_acceleration(loss: torch.Tensor, terms: dict[str, torch.Tensor], config: FlowLossConfig
+                       ) -> tuple[torch.Tensor, dict]:
+    if "acc" in terms:
+        loss = loss + config.acceleration_weight * terms["acc"]
+    return loss, {k: float(v.detach()) for k, v in terms.items()}
 
 
 def ease(w: torch.Tensor, easing: str) -> torch.Tensor:

@@ -20,7 +20,7 @@ from torch import nn
 from signlib.checkpoint import load_model, save_card
 from signlib.errors import SignlibError
 from signlib.generate.configs import SignSparKConfig
-from signlib.generate.flow import interpolate_keyframes
+from signlib.generate.flow import estimate_clean, interpolate_keyframes
 from signlib.generate.prior import Prior, build_prior, residual_scales
 from signlib.generate.text import TextEncoding, build_text_encoder
 from signlib.generate.unet import UNet1D, time_embedding
@@ -78,12 +78,12 @@ class SignSparK(Standardised, nn.Module):
     def encode_text(self, texts, languages) -> TextEncoding:
         return self.text(list(texts), list(languages))
 
-    def predict_clean(self, control, t, key_mask, length_mask, text: TextEncoding, track=None) -> torch.Tensor:
-        """``x̂1 (B, T, D)``: the network's estimate of the clean sequence in flow coordinates (see
-        :meth:`velocity`). ``track`` is the keyframe track of :meth:`prior`; under the standard
-        prior it may be left out and is then read off the keyframes in ``control``."""
+    def _network(self, control, t, key_mask, length_mask, text: TextEncoding, track=None
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(out, offset)``: the UNet's output and what it is an offset from (the keyframe track
+        under the standard prior with ``keyframe_track``, else zeros), both ``(B, T, D)``."""
         cond = self.time_mlp(time_embedding(t, self.config.unet.cond_dim)) + self.text_proj(text.pooled)
-        prior = torch.zeros_like(control)
+        offset = torch.zeros_like(control)
         if self.config.keyframe_track:
             if track is None:
                 if self.config.prior != "standard":
@@ -92,9 +92,19 @@ class SignSparK(Standardised, nn.Module):
                 track = interpolate_keyframes(control, key_mask, self.config.easing)
             out = self.unet(control, key_mask, length_mask, cond, text.tokens, text.mask, track)
             if self.config.prior == "standard":  # in flow coordinates of the keyframe prior the track is 0
-                prior = track
+                offset = track
         else:
             out = self.unet(control, key_mask, length_mask, cond, text.tokens, text.mask)
+        return out, offset
+
+    def predict_clean(self, control, t, key_mask, length_mask, text: TextEncoding, track=None) -> torch.Tensor:
+        """``x̂1 (B, T, D)``: the network's estimate of the clean sequence in flow coordinates (see
+        :meth:`velocity`). ``track`` is the keyframe track of :meth:`prior`; under the standard
+        prior it may be left out and is then read off the keyframes in ``control``. For the
+        ``cfm`` generator, which predicts the velocity, it is one Euler step to ``t = 1``."""
+        out, prior = self._network(control, t, key_mask, length_mask, text, track)
+        if self.config.generator == "cfm":
+            return estimate_clean(control, out, t, key_mask)
         if self.config.skip:
             # x̂1 = prior + c_skip·(C − t·prior) + c_out·F: the posterior mean of a Gaussian residual
             # of std SKIP_STD around the prior, plus a learnt correction of unit scale (Karras et al.
@@ -110,11 +120,12 @@ class SignSparK(Standardised, nn.Module):
     def velocity(self, control, t, key_mask, length_mask, text: TextEncoding, track=None) -> torch.Tensor:
         """``(B, T, D)`` velocity for a precomputed text encoding (samplers encode once).
 
-        The UNet predicts the clean sequence ``x̂1`` and the velocity follows as
-        ``v = (x̂1 − C) / (1 − t)`` (with ``1 − t`` floored at :data:`MIN_REMAINING`). Predicting ``v``
-        directly means cancelling the noise in ``C`` channel by channel, which a UNet whose first
-        level is narrower than the 240 input channels cannot do: we measured noisy, jittery samples
-        (one-step error above the mean sequence's) that way. Predicting the data is the
+        For SignSparK (``generator: recon_cfm``) the UNet predicts the clean sequence ``x̂1`` and the
+        velocity follows as ``v = (x̂1 − C) / (1 − t)`` (with ``1 − t`` floored at
+        :data:`MIN_REMAINING`). Predicting ``v`` directly (``generator: cfm``, plain flow matching,
+        kept for Fig 4b) means cancelling the noise in ``C`` channel by channel, which a UNet whose
+        first level is narrower than the 240 input channels cannot do: we measured noisy, jittery
+        samples (one-step error above the mean sequence's) that way. Predicting the data is the
         reconstruction-based objective the paper credits for sampling in under ten steps.
 
         With ``keyframe_track`` (our addition, see the README) the UNet also sees the keyframes
@@ -122,13 +133,21 @@ class SignSparK(Standardised, nn.Module):
         interpolation" is the easy solution rather than one it must discover (under the keyframe
         prior the track is the origin of the flow coordinates, so the correction is the output).
         """
+        if self.config.generator == "ddpm":
+            raise SignlibError("SignSparK.velocity: a ddpm generator predicts the clean sequence; sample it with DDIM")
+        if self.config.generator == "cfm":
+            return self._network(control, t, key_mask, length_mask, text, track)[0]
         x_hat = self.predict_clean(control, t, key_mask, length_mask, text, track)
         return (x_hat - control) / (1 - t).clamp_min(MIN_REMAINING)[:, None, None]
 
     def forward(self, control, t, key_mask, length_mask, texts, languages, track=None) -> dict[str, torch.Tensor]:
+        """``{"v" (flow generators) or "x_hat" (ddpm): (B, T, D), "log_length": (B,)}``."""
         text = self.encode_text(texts, languages)
-        return {"v": self.velocity(control, t, key_mask, length_mask, text, track),
-                "log_length": self.length_head(text.pooled)[:, 0]}
+        if self.config.generator == "ddpm":
+            out = {"x_hat": self.predict_clean(control, t, key_mask, length_mask, text, track)}
+        else:
+            out = {"v": self.velocity(control, t, key_mask, length_mask, text, track)}
+        return {**out, "log_length": self.length_head(text.pooled)[:, 0]}
 
     def predict_length(self, texts, languages) -> torch.Tensor:
         """``(B,)`` int64 frame counts predicted from the text, clamped to ``[8, max_frames]``."""

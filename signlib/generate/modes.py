@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
+from signlib.generate.diffusion import ddim_sample
 from signlib.generate.model import SignSparK
 from signlib.generate.sampling import SamplerConfig, sample
 from signlib.keyframes import Keyframes
@@ -63,7 +64,8 @@ def _check(model: SignSparK, req: Request) -> int:
 
 @torch.no_grad()
 def generate_batch(model: SignSparK, requests: list[Request], sampler: SamplerConfig = SamplerConfig()) -> list[Sequence]:
-    """Generate every request in one padded batch. Each request's noise depends only on its own
+    """Generate every request in one padded batch (ODE steps for the flow generators, DDIM steps
+    for ``generator: ddpm``). Each request's noise depends only on its own
     seed and length, and the network ignores padding, so a request gives the same sequence alone
     or in any batch."""
     if not requests:
@@ -92,7 +94,7 @@ def generate_batch(model: SignSparK, requests: list[Request], sampler: SamplerCo
     prior = model.prior(keys, key_mask)
     branch_tracks: dict[tuple, torch.Tensor | None] = {}
 
-    def velocity(control, t, masks, text_on):
+    def network(control, t, masks, text_on):
         rows = tuple(text_on.tolist())
         if rows not in cache:  # the text encoder runs once per branch layout, not once per step
             cache[rows] = model.encode_text([texts[i % B] if on else None for i, on in enumerate(rows)],
@@ -101,10 +103,15 @@ def generate_batch(model: SignSparK, requests: list[Request], sampler: SamplerCo
         layout = tuple(masks.any(1).tolist())
         if layout not in branch_tracks:  # a keyframe-blind branch sees the track of no keyframes
             branch_tracks[layout] = model.prior(keys.repeat(n, 1, 1), masks).track
-        return model.velocity(control, t, masks, length_mask.repeat(n, 1), cache[rows], branch_tracks[layout])
+        # Flow generators give the velocity; the diffusion generator its clean estimate (for DDIM).
+        net = model.predict_clean if model.config.generator == "ddpm" else model.velocity
+        return net(control, t, masks, length_mask.repeat(n, 1), cache[rows], branch_tracks[layout])
 
-    z = sample(velocity, x0, prior.to_flow(keys) * key_mask[..., None], key_mask,
-               torch.tensor([s is not None for s in texts]), sampler)
+    z_keys, has_text = prior.to_flow(keys) * key_mask[..., None], torch.tensor([s is not None for s in texts])
+    if model.config.generator == "ddpm":
+        z = ddim_sample(network, x0, z_keys, key_mask, has_text, sampler, model.config.diffusion_steps)
+    else:
+        z = sample(network, x0, z_keys, key_mask, has_text, sampler)
     feats = model.denormalise(prior.from_flow(z)).cpu().numpy()
     out = []
     for b, (req, n) in enumerate(zip(requests, lengths)):

@@ -62,6 +62,31 @@ def _combine(v: dict[tuple[bool, bool], torch.Tensor], has_keys: bool, has_text:
     return v[(False, False)]
 
 
+def guided(net: VelocityFn, keys: torch.Tensor, key_mask: torch.Tensor, has_text, config: SamplerConfig
+           ) -> Callable[[torch.Tensor, float, torch.Tensor], torch.Tensor]:
+    """``combined(x (B, T, D), t, blind (B, T, D)) -> (B, T, D)``: the guidance formula over the
+    branches ``config`` needs, as one batched call of ``net`` (a velocity here, the clean-sequence
+    estimate for :func:`signlib.generate.diffusion.ddim_sample`; guidance is linear in either).
+    ``blind`` is what a keyframe-blind branch sees at the keyframes (the noisy path value there)."""
+    key_mask = key_mask.bool()
+    B = len(keys)
+    row_text = torch.as_tensor(has_text, dtype=torch.bool, device=keys.device).expand(B)
+    has_keys, any_text = bool(key_mask.any()), bool(row_text.any())
+    branches = _branches(has_keys, any_text, config)
+    m = key_mask[..., None]
+    text_on = torch.cat([row_text & txt for _, txt in branches])
+    masks = torch.cat([key_mask if k else torch.zeros_like(key_mask) for k, _ in branches])
+
+    def combined(x: torch.Tensor, t: float, blind: torch.Tensor) -> torch.Tensor:
+        noisy = torch.where(m, blind, x)
+        control = torch.cat([x if k else noisy for k, _ in branches])
+        tt = torch.full((len(control),), t, dtype=x.dtype, device=x.device)
+        out = net(control, tt, masks, text_on).split(B)
+        return _combine(dict(zip(branches, out)), has_keys, any_text, config)
+
+    return combined
+
+
 @torch.no_grad()
 def sample(velocity: VelocityFn, x0: torch.Tensor, keys: torch.Tensor, key_mask: torch.Tensor,
            has_text, config: SamplerConfig = SamplerConfig()) -> torch.Tensor:
@@ -77,28 +102,16 @@ def sample(velocity: VelocityFn, x0: torch.Tensor, keys: torch.Tensor, key_mask:
         ``(B, T, D)`` samples whose keyframe frames equal ``keys`` exactly.
     """
     key_mask = key_mask.bool()
-    B = x0.shape[0]
-    row_text = torch.as_tensor(has_text, dtype=torch.bool, device=x0.device).expand(B)
-    has_keys, any_text = bool(key_mask.any()), bool(row_text.any())
-    branches = _branches(has_keys, any_text, config)
     m = key_mask[..., None]
-    text_on = torch.cat([row_text & txt for _, txt in branches])
-    masks = torch.cat([key_mask if k else torch.zeros_like(key_mask) for k, _ in branches])
-
-    def guided(x: torch.Tensor, t: float) -> torch.Tensor:
-        noisy = torch.where(m, t * keys + (1 - t) * x0, x)  # what a keyframe-blind branch expects
-        control = torch.cat([x if k else noisy for k, _ in branches])
-        tt = torch.full((len(control),), t, dtype=x.dtype, device=x.device)
-        out = velocity(control, tt, masks, text_on).split(B)
-        return _combine(dict(zip(branches, out)), has_keys, any_text, config)
-
+    combined = guided(velocity, keys, key_mask, has_text, config)
     x = torch.where(m, keys, x0)
     dt = 1.0 / config.steps
     for i in range(config.steps):
         t = i * dt
-        v = guided(x, t)
+        v = combined(x, t, t * keys + (1 - t) * x0)
         if config.solver == "heun" and i < config.steps - 1:
             x_pred = torch.where(m, keys, x + dt * v)
-            v = 0.5 * (v + guided(x_pred, t + dt))
+            t2 = t + dt
+            v = 0.5 * (v + combined(x_pred, t2, t2 * keys + (1 - t2) * x0))
         x = torch.where(m, keys, x + dt * v)
     return x
