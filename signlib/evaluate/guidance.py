@@ -55,6 +55,31 @@ def _grid_score(rows: list[dict], keys: tuple[str, ...]) -> float:
     return float(sum(np.mean([r[k] for r in rows if k in r]) for k in keys) * 100.0)
 
 
+def guidance_grid(model: SignSparK, sampler: SamplerConfig, search: GuidanceSearchConfig
+                  ) -> list[tuple[str, SamplerConfig]]:
+    """``(mode, sampler)`` for every grid point: KF2P over key × text scales × temperatures (key
+    scales other than 1 only under the standard prior), then T2P over the text scales."""
+    key_scales = [k for k in search.key_scales if model.config.prior == "standard" or k == 1.0]
+    plans = [("KF2P", k, t, T) for k in key_scales for t in search.text_scales for T in search.temperatures] + \
+            [("T2P", 1.0, t, sampler.temperature) for t in search.text_scales]
+    return [(mode, dataclasses.replace(sampler, key_scale=float(k), text_scale=float(t), temperature=float(T)))
+            for mode, k, t, T in plans]
+
+
+def score_grid(model: SignSparK, plans: list[tuple[str, SamplerConfig]], truths: list[Sequence],
+               keyframes: list[np.ndarray], batch_size: int = 16, progress: bool = False) -> list[dict]:
+    """One row per plan (``mode``, ``key_scale``, ``text_scale``, ``temperature``, ``score``: the
+    sum of the mode's DTW-JPE means in cm per step, see the module docstring) on ``truths``."""
+    rows = []
+    for mode, cfg in plans:
+        system = sy.kf2p_system(model, cfg) if mode == "KF2P" else sy.t2p_system(model, cfg)
+        out = run_systems({mode: system}, truths, keyframes, batch_size=batch_size, progress=progress)
+        scored = score_outputs(out, truths, keyframes, inner=(mode == "KF2P"), progress=False)
+        rows.append({"mode": mode, "key_scale": cfg.key_scale, "text_scale": cfg.text_scale,
+                     "temperature": cfg.temperature, "score": _grid_score(scored, KF2P_KEYS if mode == "KF2P" else T2P_KEYS)})
+    return rows
+
+
 def pick_guidance(model: SignSparK, truths: list[Sequence], keyframes: list[np.ndarray], sampler: SamplerConfig,
                   search: GuidanceSearchConfig = GuidanceSearchConfig(), batch_size: int = 16,
                   progress: bool = False) -> GuidancePick:
@@ -65,21 +90,12 @@ def pick_guidance(model: SignSparK, truths: list[Sequence], keyframes: list[np.n
         truths, keyframes: validation clips and their keyframes (``(K,)`` frame indices each).
         search: the grids.
     """
-    rows, best = [], {}
-    key_scales = [k for k in search.key_scales if model.config.prior == "standard" or k == 1.0]
-    plans = [("KF2P", k, t, T) for k in key_scales for t in search.text_scales for T in search.temperatures] + \
-            [("T2P", 1.0, t, sampler.temperature) for t in search.text_scales]
-    for mode, key_scale, text_scale, temperature in plans:
-        cfg = dataclasses.replace(sampler, key_scale=float(key_scale), text_scale=float(text_scale),
-                                  temperature=float(temperature))
-        system = sy.kf2p_system(model, cfg) if mode == "KF2P" else sy.t2p_system(model, cfg)
-        out = run_systems({mode: system}, truths, keyframes, batch_size=batch_size, progress=progress)
-        scored = score_outputs(out, truths, keyframes, inner=(mode == "KF2P"), progress=False)
-        value = _grid_score(scored, KF2P_KEYS if mode == "KF2P" else T2P_KEYS)
-        rows.append({"mode": mode, "key_scale": float(key_scale), "text_scale": float(text_scale),
-                     "temperature": float(temperature), "score": value})
-        if mode not in best or value < best[mode][0]:
-            best[mode] = (value, cfg)
+    plans = guidance_grid(model, sampler, search)
+    rows = score_grid(model, plans, truths, keyframes, batch_size, progress)
+    best = {}
+    for (mode, cfg), row in zip(plans, rows):
+        if mode not in best or row["score"] < best[mode][0]:
+            best[mode] = (row["score"], cfg)
     for r in rows:
         cfg = best[r["mode"]][1]
         r["picked"] = (r["key_scale"], r["text_scale"], r["temperature"]) == (cfg.key_scale, cfg.text_scale,
