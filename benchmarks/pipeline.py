@@ -27,9 +27,20 @@ from signlib.io import write_json
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def stages(dvc_yaml: Path = ROOT / "dvc.yaml") -> list[str]:
-    """Stage names in file order."""
-    return list(yaml.safe_load(dvc_yaml.read_text())["stages"])
+def stages(dvc_yaml: Path = ROOT / "dvc.yaml", params_yaml: Path = ROOT / "params.yaml") -> list[str]:
+    """Stage names in file order; a ``foreach`` stage over a params mapping (``${section.key}``)
+    becomes one ``name@item`` per entry, as ``dvc repro`` names them."""
+    params = yaml.safe_load(params_yaml.read_text())
+    out = []
+    for name, spec in yaml.safe_load(dvc_yaml.read_text())["stages"].items():
+        if "foreach" not in spec:
+            out.append(name)
+            continue
+        node = params
+        for part in spec["foreach"].strip("${}").split("."):
+            node = node[part]
+        out += [f"{name}@{item}" for item in node]
+    return out
 
 
 def main() -> None:

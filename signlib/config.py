@@ -167,6 +167,37 @@ class EvaluateConfig:
 
 
 @dataclass(frozen=True)
+class AblationVariant:
+    """``ablations.variants.<name>``: a generator trained with some keys of ``params.yaml`` changed."""
+
+    overrides: dict               # dotted params.yaml key → value, applied after ``ablations.common``
+    languages: tuple[str, ...]    # training languages (empty: every language of the corpus)
+
+    def __post_init__(self):
+        validate.require(self, "overrides", isinstance(self.overrides, dict) and all(
+            isinstance(k, str) and "." in k for k in self.overrides), "must map dotted params keys to values")
+
+
+@dataclass(frozen=True)
+class AblationsConfig:
+    """``ablations``: the generator ablations of Fig 4b, 4c and 5a and the guidance sweep."""
+
+    common: dict                  # overrides every variant shares: the reduced ablation budget
+    clips: int                    # test clips per language every variant is scored on
+    step_grid: tuple[int, ...]    # Fig 4b: sampling steps (ODE steps; DDIM steps for ddpm)
+    long_clips: int               # clips per language sampled at the grid's steps above 100
+    guidance: GuidanceSearchConfig  # the guidance sweep: grids and validation clips per language
+    variants: dict[str, AblationVariant]
+
+    def __post_init__(self):
+        AblationVariant(self.common, ())  # same form as a variant's overrides
+        validate.integers(self, ("clips", "long_clips"))
+        validate.require(self, "step_grid", len(self.step_grid) > 0 and min(self.step_grid) >= 1,
+                         "must be a non-empty list of step counts >= 1")
+        validate.require(self, "variants", len(self.variants) > 0, "must name at least one variant")
+
+
+@dataclass(frozen=True)
 class Params:
     """All sections of ``params.yaml``, each as its dataclass."""
 
@@ -176,6 +207,7 @@ class Params:
     keyframes: KeyframesConfig
     signspark: SignSparKSection
     evaluate: EvaluateConfig
+    ablations: AblationsConfig
 
     @property
     def sizes(self) -> Sizes:
@@ -197,11 +229,22 @@ def _value(annotation, value, path: str):
     origin = typing.get_origin(annotation)
     if origin is tuple:
         item = typing.get_args(annotation)[0]
-        kinds = (int, float) if item is float else int
+        kinds = {float: (int, float), str: str}.get(item, int)
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, kinds) and not isinstance(v, bool)
                                                            for v in value):
-            raise _fail(path, f"expected a list of {'numbers' if item is float else 'integers'}, got {value!r}")
+            what = {float: "numbers", str: "strings"}.get(item, "integers")
+            raise _fail(path, f"expected a list of {what}, got {value!r}")
         return tuple(float(v) for v in value) if item is float else tuple(value)
+    if origin is dict:  # a mapping of names to configs (ablations.variants)
+        if not isinstance(value, dict):
+            raise _fail(path, f"expected a mapping, got {value!r}")
+        return {str(k): _value(typing.get_args(annotation)[1], v, f"{path}.{k}") for k, v in value.items()}
+    if annotation is dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise _fail(path, f"expected a mapping, got {value!r}")
+        return value
     expected = {int: int, float: (int, float), str: str, bool: bool}.get(annotation)
     if expected is None:
         return value

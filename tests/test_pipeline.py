@@ -177,6 +177,33 @@ def test_evaluate_stage_writes_tables_1b_2_3_claims_figure_and_metrics(smoke_rep
 
 
 @pytest.mark.slow
+def test_ablations_stage_trains_every_variant_per_seed_and_checks_the_claims(smoke_repo):
+    dst = smoke_repo[0]
+    params = yaml.safe_load((dst / "params.yaml").read_text())["ablations"]
+    for variant in params["variants"]:
+        for seed in (0, 1):  # the smoke profile's two seeds
+            assert (dst / "models/ablations" / variant / f"seed{seed}" / "final.pt").exists(), variant
+    tables = dst / "results/ablations/tables"
+    for stem in ("budget", "fig4b", "fig4c", "fig5a", "fig5a_confusion", "guidance", "claims"):
+        assert all((tables / f"{stem}.{ext}").exists() for ext in ("md", "csv", "tex")), stem
+    for fig in ("fig4b_steps", "fig4c_policy_loss", "fig5a_languages"):
+        assert (dst / "results/ablations/figures" / f"{fig}.png").exists()
+    metrics = _metrics(dst, "ablations")
+    assert set(metrics["claims"]) == {"segment_keyframes_beat_random", "masking_does_not_help",
+                                      "recon_keeps_one_step_close_to_ten", "diffusion_collapses_at_few_steps",
+                                      "language_token_removes_asl_bsl_confusion"}
+    assert set(metrics["variants"]) == set(params["variants"])
+    assert all(v["whole"] > 0 and v["whole_spread"] >= 0 for v in metrics["variants"].values())
+    # the smoke profile stops the step grid at 10: no 100- or 1000-step rows
+    assert {k.rsplit("_", 1)[1] for k in metrics["fig4b"]} == {"1", "2", "5", "10"}
+    assert set(metrics["guidance"]) == {"signspark", "standard_prior"}
+    verdicts = re.findall(r"\| ((?:lower|higher|no difference) / (?:lower|higher|no difference)) \|",
+                          (tables / "fig4c.md").read_text())
+    assert len(verdicts) == 8  # every policy, loss and prior variant against the reference
+    assert _no_error_cells(dst / "results/ablations/06_ablations.ipynb")
+
+
+@pytest.mark.slow
 def test_second_repro_finds_nothing_to_do_and_dag_lists_every_stage(smoke_repo):
     dst, env, _, _ = smoke_repo
     assert "up to date" in _run([".venv/bin/dvc", "status"], dst, env)
@@ -203,9 +230,9 @@ def test_every_file_a_stage_reads_is_one_of_its_deps(smoke_repo):
             continue
         if not any(w == path or w in path.parents for w in watched):
             continue
-        spec = stages[stage]
+        spec = stages[stage].get("do", stages[stage])  # a foreach stage: its template, any ${key}
         mine = [str(next(iter(o)) if isinstance(o, dict) else o) for o in spec.get("outs", [])] + spec["deps"]
-        mine = [dst / m.replace("${base.build_dir}", params["build_dir"]).replace("${base.models_dir}", params["models_dir"])
+        mine = [dst / m.replace("${key}", "").replace("${base.build_dir}", params["build_dir"]).replace("${base.models_dir}", params["models_dir"])
                 .replace("${base.data_dir}", params["data_dir"]).replace("${base.results_dir}", params["results_dir"])
                 for m in mine]
         if not any(m == path or m in path.parents for m in mine):
@@ -221,7 +248,7 @@ def test_exp_show_lists_two_experiments_and_metrics_diff_compares_commits(smoke_
     # the stages reading the sampler rerun, the rest come from DVC's run cache.
     log = _run([".venv/bin/dvc", "exp", "run", "--temp", "-S", "base.profile=smoke", "-S", "signspark.sampler.steps=4"],
                dst, env)
-    assert set(re.findall(r"Running stage '(\w+)'", log)) == {"signspark", "evaluate"}, log
+    assert set(re.findall(r"Running stage '(\w+)'", log)) == {"signspark", "evaluate", "ablations"}, log
     rows = json.loads(_run([".venv/bin/dvc", "exp", "show", "--json"], dst, env, stdout_only=True))
     experiments = [e for row in rows for e in (row.get("experiments") or [])]
     assert len(experiments) >= 2

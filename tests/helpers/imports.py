@@ -202,6 +202,7 @@ def stage_deps(dvc_yaml: Path, params_yaml: Path) -> dict[str, tuple[str, list[s
 
     base = yaml.safe_load(params_yaml.read_text())["base"]
     stages = yaml.safe_load(dvc_yaml.read_text())["stages"]
+    stages = {name: s.get("do", s) for name, s in stages.items()}  # a foreach stage: its template
     return {name: (resolve(s["cmd"], base), [resolve(d, base) for d in s.get("deps", [])])
             for name, s in stages.items()}
 
