@@ -1,4 +1,5 @@
-"""Generation latency: one whole signer (body + both hands), 250 frames, at 1/2/5/10/50 steps.
+"""Generation latency: one whole signer (body + both hands), 250 frames, at 1/2/5/10/50 steps, and
+the three generators of Fig 4b at 1/10/100 steps.
 
 Usage: ``python benchmarks/generate.py [--frames 250] [--repeats 5] [--checkpoint models/signspark/signspark]``
 
@@ -10,7 +11,8 @@ step, batched). The latency includes the text encoder. Random weights of the sta
 size unless ``--checkpoint`` is given: latency does not depend on the weights. Keyframe guidance
 exists only under the standard prior (:mod:`signlib.generate.prior`), so the guided random-weight
 model uses it (same network, same cost per pass); a guided checkpoint trained with the keyframe
-prior runs text guidance only (two passes per step). Writes
+prior runs text guidance only (two passes per step). The generators (SignSparK ``recon_cfm``, plain
+``cfm``, ``ddpm`` with DDIM steps) are the same network with random weights, unguided. Writes
 ``benchmarks/results/generate.json`` and prints the ratios of this run.
 """
 
@@ -29,9 +31,10 @@ import numpy as np
 import torch
 
 STEPS = (1, 2, 5, 10, 50)
+GENERATORS, GENERATOR_STEPS = ("recon_cfm", "cfm", "ddpm"), (1, 10, 100)
 
 
-def _model(checkpoint: str, guided: bool):
+def _model(checkpoint: str, guided: bool, generator: str = ""):
     import dataclasses
 
     from signlib.config import load_params
@@ -42,17 +45,20 @@ def _model(checkpoint: str, guided: bool):
     params = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
     torch.manual_seed(0)
     config = params.signspark.model.for_data("rot6d", 25.0, params.sizes.max_frames)
+    if generator:
+        config = dataclasses.replace(config, generator=generator)
     return SignSparK(dataclasses.replace(config, prior="standard") if guided else config).eval()
 
 
-def measure(steps: int, guided: bool, frames: int, repeats: int, threads: int, checkpoint: str) -> dict:
+def measure(steps: int, guided: bool, frames: int, repeats: int, threads: int, checkpoint: str,
+            generator: str = "") -> dict:
     """Median seconds per sequence and peak memory of this process (run in a subprocess)."""
     from signlib.generate.configs import SamplerConfig
     from signlib.generate.modes import Request, generate_batch
     from signlib.keyframes import Keyframes
 
     torch.set_num_threads(threads)
-    model = _model(checkpoint, guided)
+    model = _model("" if generator else checkpoint, guided, generator)
     frames_k = np.unique(np.concatenate([np.arange(0, frames, 20), [frames - 1]]))
     keys = Keyframes(frames_k, np.random.default_rng(0).normal(size=(len(frames_k), model.dim)), frames)
     request = Request("DGS", "Braucht Sarah morgen ein Ei?", keys)
@@ -64,7 +70,7 @@ def measure(steps: int, guided: bool, frames: int, repeats: int, threads: int, c
         start = time.perf_counter()
         generate_batch(model, [request], sampler)
         times.append(time.perf_counter() - start)
-    return {"steps": steps, "guided": guided, "seconds": float(np.median(times)),
+    return {"steps": steps, "guided": guided, "generator": model.config.generator, "seconds": float(np.median(times)),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "parameters": sum(p.numel() for p in model.parameters())}
 
@@ -76,33 +82,43 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--checkpoint", default="")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "generate.json"))
-    parser.add_argument("--one", default="", help=argparse.SUPPRESS)  # "steps,guided": child process mode
+    parser.add_argument("--one", default="", help=argparse.SUPPRESS)  # "steps,guided,generator": child mode
     args = parser.parse_args()
     if args.one:
-        steps, guided = args.one.split(",")
-        print(json.dumps(measure(int(steps), guided == "1", args.frames, args.repeats, args.threads, args.checkpoint)))
+        steps, guided, generator = args.one.split(",")
+        print(json.dumps(measure(int(steps), guided == "1", args.frames, args.repeats, args.threads, args.checkpoint,
+                                 generator)))
         return
+    plans = [(steps, guided, "") for guided in (False, True) for steps in STEPS]
+    # The generators alternate step by step, so a noisy spell of the machine hits all three alike.
+    plans += [(steps, False, g) for steps in GENERATOR_STEPS for g in GENERATORS]
     rows = []
-    for guided in (False, True):
-        for steps in STEPS:
-            cmd = [sys.executable, __file__, "--one", f"{steps},{int(guided)}", "--frames", str(args.frames),
-                   "--repeats", str(args.repeats), "--threads", str(args.threads), "--checkpoint", args.checkpoint]
-            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-            rows.append(json.loads(out.strip().splitlines()[-1]))
-            print(f"{steps:3d} steps {'guided' if guided else 'plain '}: {rows[-1]['seconds'] * 1000:8.1f} ms, "
-                  f"peak {rows[-1]['peak_rss_mb']:.0f} MB", flush=True)
+    for steps, guided, generator in plans:
+        cmd = [sys.executable, __file__, "--one", f"{steps},{int(guided)},{generator}", "--frames", str(args.frames),
+               "--repeats", str(args.repeats), "--threads", str(args.threads), "--checkpoint", args.checkpoint]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        rows.append({**json.loads(out.strip().splitlines()[-1]), "generator_row": bool(generator)})
+        print(f"{steps:3d} steps {'guided' if guided else 'plain '} {generator or '':9s}: "
+              f"{rows[-1]['seconds'] * 1000:8.1f} ms, peak {rows[-1]['peak_rss_mb']:.0f} MB", flush=True)
+    gen = {(r["generator"], r["steps"]): r["seconds"] for r in rows if r["generator_row"]}
+    rows = [{k: v for k, v in r.items() if k != "generator_row"} for r in rows if not r["generator_row"]]
     by = {(r["steps"], r["guided"]): r["seconds"] for r in rows}
     ratios = {"50_over_10_steps": by[(50, False)] / by[(10, False)],
               "guided_over_plain_at_10_steps": by[(10, True)] / by[(10, False)],
-              "per_step_ms_plain": 1000 * (by[(50, False)] - by[(10, False)]) / 40}
+              "per_step_ms_plain": 1000 * (by[(50, False)] - by[(10, False)]) / 40,
+              **{f"{g}_over_recon_cfm_at_{n}_steps": gen[(g, n)] / gen[("recon_cfm", n)]
+                 for g in GENERATORS[1:] for n in GENERATOR_STEPS},
+              **{f"{g}_100_over_10_steps": gen[(g, 100)] / gen[(g, 10)] for g in GENERATORS}}
     from signlib.io import write_json
 
-    write_json(args.out, {"rows": rows, "ratios": ratios, "frames": args.frames, "repeats": args.repeats,
+    write_json(args.out, {"rows": rows, "generators": [{"generator": g, "steps": n, "seconds": gen[(g, n)]}
+                                                       for n in GENERATOR_STEPS for g in GENERATORS],
+                          "ratios": ratios, "frames": args.frames, "repeats": args.repeats,
                           "threads": args.threads, "checkpoint": args.checkpoint or "random weights",
-                          "target_seconds_10_steps": 0.25, "torch": torch.__version__,
+                          "target_seconds_10_steps": 0.25, "target_seconds_10_steps_guided": 0.1, "torch": torch.__version__,
                           "machine": platform.processor() or platform.machine()})
     print(f"10 steps: {by[(10, False)] * 1000:.0f} ms plain, {by[(10, True)] * 1000:.0f} ms guided "
-          f"(target 250 ms); 50/10 steps ratio {ratios['50_over_10_steps']:.2f} (same run) -> {args.out}")
+          f"(targets: 250 ms plain, 100 ms guided); 50/10 steps ratio {ratios['50_over_10_steps']:.2f} (same run) -> {args.out}")
 
 
 if __name__ == "__main__":

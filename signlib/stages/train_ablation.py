@@ -27,6 +27,8 @@ from signlib.stages.paths import Paths, trace_reads
 from signlib.stages.train_signspark import fit_signspark, training_clips, training_keyframes
 
 STAGE = "ablations"
+#: Seeds train side by side only when each run is at least this many steps (see train_variant).
+MIN_PARALLEL_STEPS = 50
 
 
 def variant_params(params_path: str | os.PathLike, variant: str, seed: int) -> Params:
@@ -86,12 +88,15 @@ def train_variant(params_path: str | os.PathLike, variant: str) -> None:
 
     On a CPU the seeds train side by side, one process and ``cpus / seeds`` threads each: these
     models are too small to keep two threads busy, and two one-thread runs did 1.5 times the steps
-    per second of one two-thread run on the 2-core machine. Under ``torchrun`` or on a GPU the
-    seeds train one after the other."""
+    per second of one two-thread run on the 2-core machine. Under ``torchrun``, on a GPU, or for runs shorter than
+    :data:`MIN_PARALLEL_STEPS` the seeds train one after the other."""
     params = variant_params(params_path, variant, 0)  # checks the variant before anything starts
     runs = seeds(params)
     cpus = os.cpu_count() or 1
-    parallel = params.base.device == "cpu" and int(os.environ.get("WORLD_SIZE", "1")) == 1 and cpus > 1 and len(runs) > 1
+    # A spawned process spends about 5 s importing torch, so runs shorter than that (the smoke
+    # profile's) stay in this process.
+    parallel = (params.base.device == "cpu" and int(os.environ.get("WORLD_SIZE", "1")) == 1 and cpus > 1
+                and len(runs) > 1 and params.sizes.generator_ablation_steps >= MIN_PARALLEL_STEPS)
     if not parallel:
         for seed in runs:
             train_seed(params_path, variant, seed)
