@@ -186,6 +186,7 @@ class AblationsConfig:
     clips: int                    # test clips per language every variant is scored on
     step_grid: tuple[int, ...]    # Fig 4b: sampling steps (ODE steps; DDIM steps for ddpm)
     long_clips: int               # clips per language sampled at the grid's steps above 100
+    sampler: SamplerConfig        # how every variant is sampled (Fig 4b varies only its steps)
     guidance: GuidanceSearchConfig  # the guidance sweep: grids and validation clips per language
     variants: dict[str, AblationVariant]
 

@@ -248,7 +248,7 @@ def test_exp_show_lists_two_experiments_and_metrics_diff_compares_commits(smoke_
     # the stages reading the sampler rerun, the rest come from DVC's run cache.
     log = _run([".venv/bin/dvc", "exp", "run", "--temp", "-S", "base.profile=smoke", "-S", "signspark.sampler.steps=4"],
                dst, env)
-    assert set(re.findall(r"Running stage '(\w+)'", log)) == {"signspark", "evaluate", "ablations"}, log
+    assert set(re.findall(r"Running stage '(\w+)'", log)) == {"signspark", "evaluate"}, log
     rows = json.loads(_run([".venv/bin/dvc", "exp", "show", "--json"], dst, env, stdout_only=True))
     experiments = [e for row in rows for e in (row.get("experiments") or [])]
     assert len(experiments) >= 2

@@ -3,7 +3,7 @@
 Reads the variant models ``train_ablation@<variant>`` wrote (``models/ablations/<variant>/seed<k>``),
 the curated corpus, the FAST keyframes (evaluation policy) and, for the ASL/BSL confusion, the
 isolated-sign dictionary. Every variant is scored on the same test clips (the first
-``ablations.clips`` per language that have keyframes) with the ``signspark.sampler`` settings;
+``ablations.clips`` per language that have keyframes) with the ``ablations.sampler`` settings;
 the tables and figures are built by :mod:`signlib.stages.ablation_figures`.
 """
 
@@ -72,7 +72,7 @@ def load(stage: Stage) -> Inputs:
     n = sum(p.numel() for p in models[next(iter(models))][0].parameters())
     print(f"{len(models)} variants × {len(seeds(stage.params))} seeds ({n / 1e6:.2f} M parameters each, "
           f"{stage.params.sizes.generator_ablation_steps} steps); {len(test)} test clips ({len(long)} for many-step "
-          f"sampling), {len(val)} validation clips; sampler {stage.params.signspark.sampler}")
+          f"sampling), {len(val)} validation clips; sampler {stage.params.ablations.sampler}")
     return Inputs(test, test_keys, long, long_keys, val, val_keys, models, triframe, citations)
 
 
@@ -85,7 +85,7 @@ def references(stage: Stage, inputs: Inputs) -> dict[str, dict[str, float]]:
     reference variant sampled at temperature 0 (the setting the ``evaluate`` stage picked for the
     full model), per seed (``"... seed k"``)."""
     systems = {"SLERP": slerp_system, "Keyframe track": track_system(stage.params.signspark.model.easing)}
-    cold = dataclasses.replace(stage.params.signspark.sampler, temperature=0.0)
+    cold = dataclasses.replace(stage.params.ablations.sampler, temperature=0.0)
     systems.update({f"SignSparK, temperature 0, seed {s}": kf2p_system(m, cold)
                     for s, m in enumerate(inputs.models[REFERENCE])})
     rows, _ = ab.run_and_score(systems, inputs.test, inputs.test_keys)
@@ -95,7 +95,7 @@ def references(stage: Stage, inputs: Inputs) -> dict[str, dict[str, float]]:
 def score_variants(stage: Stage, inputs: Inputs) -> list[dict]:
     """KF2P (with text) of every variant and seed on the test clips: one row per clip with
     ``variant``, ``seed``, ``language`` and the :data:`~signlib.evaluate.ablations.SCORE_KEYS`."""
-    sampler = stage.params.signspark.sampler
+    sampler = stage.params.ablations.sampler
     systems = {f"{v}|{s}": kf2p_system(m, sampler) for v, per_seed in inputs.models.items() for s, m in enumerate(per_seed)}
     rows, _ = ab.run_and_score(systems, inputs.test, inputs.test_keys,
                                progress=_bar(stage, "variants"))
@@ -121,7 +121,7 @@ def step_sweep(stage: Stage, inputs: Inputs) -> list[dict]:
     if left:
         print(f"step counts {left} are above this profile's limit ({stage.params.sizes.ablation_step_limit}) and left out")
     return ab.step_sweep({g: inputs.models[g] for g in GENERATORS}, inputs.test, inputs.test_keys, inputs.long,
-                         inputs.long_keys, grid, stage.params.signspark.sampler,
+                         inputs.long_keys, grid, stage.params.ablations.sampler,
                          progress=_bar(stage, "Fig 4b"))
 
 
@@ -137,7 +137,7 @@ def confusion(stage: Stage, inputs: Inputs) -> list[dict]:
     for variant, token in (("languages_4_no_token", False), (REFERENCE, True)):
         for seed, model in enumerate(inputs.models[variant]):
             out = modes.t2p(model, [s.text for s in truths], [s.language for s in truths],
-                            stage.params.signspark.sampler, num_frames=[s.num_frames for s in truths])
+                            stage.params.ablations.sampler, num_frames=[s.num_frames for s in truths])
             rows += [{**r, "variant": variant, "token": token, "seed": seed}
                      for r in nearest_language(out, truths, inputs.citations, inputs.triframe, CONFUSABLE)]
     return rows
@@ -152,7 +152,7 @@ def guidance_sweep(stage: Stage, inputs: Inputs) -> list[dict]:
     plans = [(v, s, m) for v in (REFERENCE, "standard_prior") if v in inputs.models
              for s, m in enumerate(inputs.models[v])]
     for variant, seed, model in _bar(stage, "guidance")(plans):
-        grid = guidance_grid(model, stage.params.signspark.sampler, search)
+        grid = guidance_grid(model, stage.params.ablations.sampler, search)
         val = score_grid(model, grid, inputs.val, inputs.val_keys)
         rows += [{**r, "variant": variant, "seed": seed, "split": "val"} for r in val]
         keep = []
