@@ -65,7 +65,11 @@ def load(stage: Stage) -> Inputs:
     test, test_keys = subset("test", cfg.clips)
     long, long_keys = subset("test", cfg.long_clips)
     val, val_keys = subset("val", cfg.guidance.clips)
-    models = {v: [load_signspark(model_folder(stage.params, v, s)) for s in seeds(stage.params)] for v in cfg.variants}
+    trained = [v for v in cfg.variants if (model_folder(stage.params, v, 0) / "final.pt").exists()]
+    for v in cfg.variants:
+        if v not in trained:
+            print(f"variant {v} was not trained ({paths.model('ablations', v) / 'skipped.json'}): its rows stay empty")
+    models = {v: [load_signspark(model_folder(stage.params, v, s)) for s in seeds(stage.params)] for v in trained}
     triframe = citations = None
     if paths.triframe.exists():
         triframe, citations = TriframeDictionary.load(paths.triframe), load_citations(Corpus(paths.dictionary))
@@ -120,7 +124,7 @@ def step_sweep(stage: Stage, inputs: Inputs) -> list[dict]:
     left = [n for n in stage.params.ablations.step_grid if n not in grid]
     if left:
         print(f"step counts {left} are above this profile's limit ({stage.params.sizes.ablation_step_limit}) and left out")
-    return ab.step_sweep({g: inputs.models[g] for g in GENERATORS}, inputs.test, inputs.test_keys, inputs.long,
+    return ab.step_sweep({g: inputs.models[g] for g in GENERATORS if g in inputs.models}, inputs.test, inputs.test_keys, inputs.long,
                          inputs.long_keys, grid, stage.params.ablations.sampler,
                          progress=_bar(stage, "Fig 4b"))
 
@@ -129,8 +133,8 @@ def confusion(stage: Stage, inputs: Inputs) -> list[dict]:
     """T2P (text only, at the truth's length) of the four-language variants with and without the
     language token on the ASL and BSL test clips; one row per judged sentence and seed
     (:func:`signlib.evaluate.confusion.nearest_language`). Empty without a dictionary."""
-    if inputs.citations is None:
-        print("no isolated-sign dictionary: the ASL/BSL confusion is skipped")
+    if inputs.citations is None or not {"languages_4_no_token", REFERENCE} <= set(inputs.models):
+        print("no isolated-sign dictionary or no four-language variants: the ASL/BSL confusion is skipped")
         return []
     truths = [s for s in inputs.test if s.language in CONFUSABLE]
     rows = []

@@ -23,6 +23,7 @@ import torch
 from signlib.config import SECTIONS, Params, load_params, parse_section, read_params, set_key
 from signlib.data.corpus import Corpus
 from signlib.errors import SignlibError
+from signlib.io import write_json
 from signlib.stages.paths import Paths, trace_reads
 from signlib.stages.train_signspark import fit_signspark, training_clips, training_keyframes
 
@@ -91,6 +92,14 @@ def train_variant(params_path: str | os.PathLike, variant: str) -> None:
     per second of one two-thread run on the 2-core machine. Under ``torchrun``, on a GPU, or for runs shorter than
     :data:`MIN_PARALLEL_STEPS` the seeds train one after the other."""
     params = variant_params(params_path, variant, 0)  # checks the variant before anything starts
+    languages = params.ablations.variants[variant].languages
+    corpus_languages = Corpus(Paths(params.base).curated).languages()
+    missing = sorted(set(languages) - set(corpus_languages))
+    if missing:  # a real corpus of other languages: the variant cannot exist there, and says why
+        why = f"the corpus has no {', '.join(missing)} (it has {', '.join(corpus_languages)})"
+        print(f"ablation variant {variant} not trained: {why}", file=sys.stderr)
+        write_json(Paths(params.base).model(STAGE, variant) / "skipped.json", {"skipped": why})
+        return
     runs = seeds(params)
     cpus = os.cpu_count() or 1
     # A spawned process spends about 5 s importing torch, so runs shorter than that (the smoke
