@@ -115,8 +115,8 @@ def fig_4c(stage: Stage, rows: list[dict]):
 
 def fig_5a(stage: Stage, rows: list[dict], confusion_rows: list[dict]):
     """Growing training languages (ASL test clips) and the ASL/BSL confusion with and without the token."""
-    table = []
-    for v in LANGUAGE_SERIES:
+    table, series = [], [v for v in LANGUAGE_SERIES if v in stage.params.ablations.variants]
+    for v in series:
         langs = stage.params.ablations.variants[v].languages or ("ASL", "BSL", "CSL", "DGS")
         table.append({"variant": LABELS.get(v, v), "languages": len(langs), "token": v == REFERENCE,
                       "ASL test": _pm(combined_spread(rows, v, language="ASL")),
@@ -135,8 +135,9 @@ def fig_5a(stage: Stage, rows: list[dict], confusion_rows: list[dict]):
                           "sentences nearer the other language's stitched citation forms than their own (mean ± "
                           "spread over seeds; margin = other − own distance, cm, positive = own lexicon nearer).")
     fig, axes = plt.subplots(1, 3, figsize=(10, 3))
-    x = [len(stage.params.ablations.variants[v].languages or "ABCD") for v in LANGUAGE_SERIES[:-1]]
-    s = [combined_spread(rows, v, language="ASL") for v in LANGUAGE_SERIES[:-1]]
+    growing = [v for v in series if v != REFERENCE]
+    x = [len(stage.params.ablations.variants[v].languages or "ABCD") for v in growing]
+    s = [combined_spread(rows, v, language="ASL") for v in growing]
     axes[0].errorbar(x, [a.mean for a in s], yerr=[a.spread / 2 for a in s], fmt="-o", capsize=2, label="no token")
     ref = combined_spread(rows, REFERENCE, language="ASL")
     axes[0].errorbar([4], [ref.mean], yerr=[ref.spread / 2], fmt="*", ms=10, capsize=2, label="4 + token")
