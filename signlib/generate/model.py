@@ -23,7 +23,7 @@ from signlib.generate.configs import SignSparKConfig
 from signlib.generate.flow import estimate_clean, interpolate_keyframes
 from signlib.generate.prior import Prior, build_prior, residual_scales
 from signlib.generate.text import TextEncoding, build_text_encoder
-from signlib.generate.unet import UNet1D, time_embedding
+from signlib.generate.unet import UNet1D, UNetContext, time_embedding
 from signlib.keyframes import keyframe_mask
 from signlib.layers import Standardised
 from signlib.pose.layout import get_layout
@@ -78,31 +78,42 @@ class SignSparK(Standardised, nn.Module):
     def encode_text(self, texts, languages) -> TextEncoding:
         return self.text(list(texts), list(languages))
 
-    def _network(self, control, t, key_mask, length_mask, text: TextEncoding, track=None
+    def condition(self, key_mask, length_mask, text: TextEncoding, track=None) -> UNetContext:
+        """The UNet's per-batch constants (:meth:`UNet1D.prepare`) for ``key_mask``, ``length_mask``
+        ``(B, T)`` and the keyframe track ``(B, T, D)`` (required with ``keyframe_track``): pass the
+        result as ``context`` to :meth:`velocity` / :meth:`predict_clean` at every sampler step."""
+        if self.config.keyframe_track and track is None:
+            raise SignlibError("SignSparK.condition: this model reads the keyframe track; pass track")
+        return self.unet.prepare(key_mask, length_mask, text.tokens, text.mask,
+                                 track if self.config.keyframe_track else None, self.text_proj(text.pooled))
+
+    def _network(self, control, t, key_mask, length_mask, text: TextEncoding, track=None, context=None
                  ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(out, offset)``: the UNet's output and what it is an offset from (the keyframe track
         under the standard prior with ``keyframe_track``, else zeros), both ``(B, T, D)``."""
-        cond = self.time_mlp(time_embedding(t, self.config.unet.cond_dim)) + self.text_proj(text.pooled)
-        offset = torch.zeros_like(control)
-        if self.config.keyframe_track:
-            if track is None:
-                if self.config.prior != "standard":
-                    raise SignlibError("SignSparK.predict_clean: the keyframe prior needs the track "
-                                       "(the control holds flow coordinates, not keyframes)")
-                track = interpolate_keyframes(control, key_mask, self.config.easing)
-            out = self.unet(control, key_mask, length_mask, cond, text.tokens, text.mask, track)
-            if self.config.prior == "standard":  # in flow coordinates of the keyframe prior the track is 0
-                offset = track
-        else:
-            out = self.unet(control, key_mask, length_mask, cond, text.tokens, text.mask)
+        if self.config.keyframe_track and track is None:
+            if self.config.prior != "standard":
+                raise SignlibError("SignSparK.predict_clean: the keyframe prior needs the track "
+                                   "(the control holds flow coordinates, not keyframes)")
+            track = interpolate_keyframes(control, key_mask, self.config.easing)
+        if context is None:
+            context = self.condition(key_mask, length_mask, text, track)
+        # The condition vector is time + pooled text; the text part is in the context. Sampler steps
+        # share one time across rows, so its embedding is computed once.
+        times = t[:1] if len(t) > 1 and bool((t == t[0]).all()) else t
+        out = self.unet.run(control, self.time_mlp(time_embedding(times, self.config.unet.cond_dim)), context)
+        # In flow coordinates of the keyframe prior the track is 0; under the standard prior it is the offset.
+        offset = track if self.config.keyframe_track and self.config.prior == "standard" else torch.zeros_like(control)
         return out, offset
 
-    def predict_clean(self, control, t, key_mask, length_mask, text: TextEncoding, track=None) -> torch.Tensor:
+    def predict_clean(self, control, t, key_mask, length_mask, text: TextEncoding, track=None,
+                      context: UNetContext | None = None) -> torch.Tensor:
         """``x̂1 (B, T, D)``: the network's estimate of the clean sequence in flow coordinates (see
         :meth:`velocity`). ``track`` is the keyframe track of :meth:`prior`; under the standard
         prior it may be left out and is then read off the keyframes in ``control``. For the
-        ``cfm`` generator, which predicts the velocity, it is one Euler step to ``t = 1``."""
-        out, prior = self._network(control, t, key_mask, length_mask, text, track)
+        ``cfm`` generator, which predicts the velocity, it is one Euler step to ``t = 1``. ``context``
+        is :meth:`condition` of the same batch (computed here when None)."""
+        out, prior = self._network(control, t, key_mask, length_mask, text, track, context)
         if self.config.generator == "cfm":
             return estimate_clean(control, out, t, key_mask)
         if self.config.skip:
@@ -117,7 +128,8 @@ class SignSparK(Standardised, nn.Module):
             x_hat = prior + out
         return x_hat
 
-    def velocity(self, control, t, key_mask, length_mask, text: TextEncoding, track=None) -> torch.Tensor:
+    def velocity(self, control, t, key_mask, length_mask, text: TextEncoding, track=None,
+                 context: UNetContext | None = None) -> torch.Tensor:
         """``(B, T, D)`` velocity for a precomputed text encoding (samplers encode once).
 
         For SignSparK (``generator: recon_cfm``) the UNet predicts the clean sequence ``x̂1`` and the
@@ -136,8 +148,8 @@ class SignSparK(Standardised, nn.Module):
         if self.config.generator == "ddpm":
             raise SignlibError("SignSparK.velocity: a ddpm generator predicts the clean sequence; sample it with DDIM")
         if self.config.generator == "cfm":
-            return self._network(control, t, key_mask, length_mask, text, track)[0]
-        x_hat = self.predict_clean(control, t, key_mask, length_mask, text, track)
+            return self._network(control, t, key_mask, length_mask, text, track, context)[0]
+        x_hat = self.predict_clean(control, t, key_mask, length_mask, text, track, context)
         return (x_hat - control) / (1 - t).clamp_min(MIN_REMAINING)[:, None, None]
 
     def forward(self, control, t, key_mask, length_mask, texts, languages, track=None) -> dict[str, torch.Tensor]:

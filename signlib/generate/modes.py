@@ -89,23 +89,25 @@ def generate_batch(model: SignSparK, requests: list[Request], sampler: SamplerCo
     x0, keys, key_mask, length_mask = (z.to(device) for z in (x0, keys, key_mask, length_mask))
     texts = [r.text for r in requests]
     languages = [r.language for r in requests]
-    cache: dict[tuple, object] = {}
-
+    texts_by_rows: dict[tuple, object] = {}
     prior = model.prior(keys, key_mask)
-    branch_tracks: dict[tuple, torch.Tensor | None] = {}
+    contexts: dict[tuple, tuple] = {}
 
     def network(control, t, masks, text_on):
-        rows = tuple(text_on.tolist())
-        if rows not in cache:  # the text encoder runs once per branch layout, not once per step
-            cache[rows] = model.encode_text([texts[i % B] if on else None for i, on in enumerate(rows)],
-                                            [languages[i % B] for i in range(len(rows))])
-        n = len(control) // B
-        layout = tuple(masks.any(1).tolist())
-        if layout not in branch_tracks:  # a keyframe-blind branch sees the track of no keyframes
-            branch_tracks[layout] = model.prior(keys.repeat(n, 1, 1), masks).track
+        rows, layout = tuple(text_on.tolist()), tuple(masks.any(1).tolist())
+        if rows not in texts_by_rows:  # the text encoder runs once per branch layout, not once per step
+            texts_by_rows[rows] = model.encode_text([texts[i % B] if on else None for i, on in enumerate(rows)],
+                                                    [languages[i % B] for i in range(len(rows))])
+        if (rows, layout) not in contexts:
+            # A keyframe-blind branch sees the track of no keyframes. What stays fixed over the steps
+            # (masks, track, text keys) enters the UNet once per run (SignSparK.condition).
+            n = len(control) // B
+            track, lengths = model.prior(keys.repeat(n, 1, 1), masks).track, length_mask.repeat(n, 1)
+            contexts[rows, layout] = (lengths, track, model.condition(masks, lengths, texts_by_rows[rows], track))
+        lengths, track, context = contexts[rows, layout]
         # Flow generators give the velocity; the diffusion generator its clean estimate (for DDIM).
         net = model.predict_clean if model.config.generator == "ddpm" else model.velocity
-        return net(control, t, masks, length_mask.repeat(n, 1), cache[rows], branch_tracks[layout])
+        return net(control, t, masks, lengths, texts_by_rows[rows], track, context)
 
     z_keys, has_text = prior.to_flow(keys) * key_mask[..., None], torch.tensor([s is not None for s in texts])
     if model.config.generator == "ddpm":

@@ -19,6 +19,7 @@ Body and hand channels share the network; the loss weights the three parts equal
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -43,9 +44,10 @@ class ChannelNorm(nn.Module):
 
 
 class ResBlock(nn.Module):
-    """``(B, c_in, T) → (B, c_out, T)``: two kernel-3 convolutions, the first norm modulated by
-    ``cond (B, cond_dim)`` (scale and shift), the output gated per channel (zero at init, so every
-    block starts as the identity)."""
+    """``(B, c_in, T) → (B, c_out, T)``: two kernel-3 convolutions, the first norm modulated by the
+    block's slice of the FiLM output (scale and shift), the output gated per channel (zero at init,
+    so every block starts as the identity). :attr:`film` maps the condition vector to that slice;
+    :class:`UNet1D` applies the FiLMs of all blocks as one matrix product per call."""
 
     def __init__(self, c_in: int, c_out: int, cond_dim: int, dropout: float = 0.0):
         super().__init__()
@@ -58,13 +60,20 @@ class ResBlock(nn.Module):
         self.skip = nn.Conv1d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, film: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``film (B, 2·c_in + c_out)``: this block's ``self.film(cond)``; ``mask (B, 1, T)``."""
         c_in = x.shape[1]
-        scale, shift, gate = self.film(cond)[..., None].split([c_in, c_in, self.conv2.out_channels], 1)
+        scale, shift, gate = film[..., None].split([c_in, c_in, self.conv2.out_channels], 1)
         h = self.norm1(x) * (1 + scale) + shift
         h = self.conv1(F.silu(h) * mask)
         h = self.conv2(self.drop(F.silu(self.norm2(h))) * mask)
         return (self.skip(x) + (1 + gate) * h) * mask
+
+
+def _attention_bias(keep: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``keep (B, L)`` bool → ``(B, 1, 1, L)`` additive bias: 0 where kept, −inf elsewhere."""
+    return torch.zeros(keep.shape[0], 1, 1, keep.shape[1], dtype=dtype, device=keep.device).masked_fill(
+        ~keep[:, None, None], -math.inf)
 
 
 class AttentionBlock(nn.Module):
@@ -86,21 +95,49 @@ class AttentionBlock(nn.Module):
         B, L, C = x.shape
         return x.view(B, L, self.heads, C // self.heads).transpose(1, 2)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor, text: torch.Tensor, text_mask: torch.Tensor) -> torch.Tensor:
+    def text_keys(self, text: torch.Tensor, text_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """``text (B, L, text_dim)``, ``text_mask (B, L)`` → cross-attention keys and values
+        ``(B, heads, L, C/heads)`` and their bias ``(B, 1, 1, L)``: fixed for a whole sampling run."""
+        k, v = (self._heads(z) for z in self.kv(text).chunk(2, -1))
+        return k, v, _attention_bias(text_mask, k.dtype)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, bias: torch.Tensor,
+                text_keys: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """``x (B, C, T)``, ``mask (B, 1, T)``, ``bias`` its :func:`_attention_bias`, ``text_keys``
+        from :meth:`text_keys`."""
         h = x.transpose(1, 2)                                              # (B, T, C)
         B, T, C = h.shape
         q, k, v = (self._heads(z) for z in self.qkv(self.norm_self(h)).chunk(3, -1))
-        keep = mask[:, 0].bool()                                           # (B, T)
-        bias = torch.zeros(B, 1, 1, T, dtype=h.dtype, device=h.device).masked_fill(~keep[:, None, None], -math.inf)
         a = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
         h = h + self.out_self(a.transpose(1, 2).reshape(B, T, C))
-        q = self._heads(self.q(self.norm_cross(h)))
-        k, v = (self._heads(z) for z in self.kv(text).chunk(2, -1))
-        tbias = torch.zeros(B, 1, 1, text.shape[1], dtype=h.dtype, device=h.device).masked_fill(
-            ~text_mask[:, None, None], -math.inf)
-        a = F.scaled_dot_product_attention(q, k, v, attn_mask=tbias)
+        k, v, tbias = text_keys
+        a = F.scaled_dot_product_attention(self._heads(self.q(self.norm_cross(h))), k, v, attn_mask=tbias)
         h = h + self.out_cross(a.transpose(1, 2).reshape(B, T, C))
         return h.transpose(1, 2) * mask
+
+
+@dataclass(frozen=True)
+class UNetContext:
+    """What stays fixed while a sampler integrates one batch (:meth:`UNet1D.prepare`), so each
+    step pays only for what changes (the control and the condition vector).
+
+    ``length (B, T')`` the length mask padded to the stride; ``masks`` ``(B, 1, ·)`` per level;
+    ``control_weight (ch0, P·D, 3)`` the input kernel's columns that read the control and
+    ``fixed (B, ch0, T'/P)`` the input convolution of every other channel (keyframe mask, length
+    mask, extra track) with its bias; ``bias (B, 1, 1, ·)`` the bottleneck's self-attention mask;
+    ``text_keys`` the cross-attention keys, values and mask; ``film_weight (Σ, cond_dim)`` every
+    block's FiLM stacked and ``film_fixed (B or 1, Σ)`` their output for the fixed part of the
+    condition vector, biases included (the FiLMs are linear, so the part that changes per call
+    adds ``film_weight`` times itself)."""
+
+    length: torch.Tensor
+    masks: tuple[torch.Tensor, ...]
+    control_weight: torch.Tensor
+    fixed: torch.Tensor
+    bias: torch.Tensor
+    text_keys: tuple[torch.Tensor, ...]
+    film_weight: torch.Tensor
+    film_fixed: torch.Tensor
 
 
 class UNet1D(nn.Module):
@@ -108,12 +145,13 @@ class UNet1D(nn.Module):
     text (B, L, text_dim), text_mask (B, L), extra (B, T, E) or None) -> (B, T, D)``.
 
     ``T`` may be any length: the network pads to a multiple of :attr:`UNetConfig.stride` and crops
-    back. Padded frames of the output are zero.
+    back. Padded frames of the output are zero. ``forward`` is :meth:`prepare` then :meth:`run`;
+    samplers call :meth:`prepare` once per batch and :meth:`run` once per step.
     """
 
     def __init__(self, dim: int, text_dim: int, config: UNetConfig = UNetConfig(), extra: int = 0):
         super().__init__()
-        self.config = config
+        self.config, self.dim, self.extra = config, dim, extra
         ch, cd = config.channels, config.cond_dim
         self.inp = nn.Conv1d((dim + extra + 2) * config.patch, ch[0], 3, padding=1)
         self.down = nn.ModuleList()
@@ -138,40 +176,83 @@ class UNet1D(nn.Module):
         self.out = nn.Conv1d(ch[0], dim * config.patch, 3, padding=1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
+        # Input channels per frame are [control (D), extra (E), key mask, length mask], repeated for
+        # the P frames of a position; the control's columns of the input kernel are these.
+        width = dim + extra + 2
+        control = torch.zeros(width * config.patch, dtype=torch.bool)
+        for p in range(config.patch):
+            control[p * width:p * width + dim] = True
+        self.register_buffer("_control_columns", control, persistent=False)
 
-    def forward(self, control, key_mask, length_mask, cond, text, text_mask, extra=None):
-        if extra is not None:  # more per-frame input channels (B, T, E), e.g. a dense keyframe track
-            control_in = torch.cat([control, extra], -1)
-        B, T, D = control.shape
-        P = self.config.patch
+    def _blocks(self) -> list[ResBlock]:
+        """Every residual block in the order :meth:`run` calls them."""
+        return [*(b for level in self.down for b in level), self.mid1, self.mid2, *(b for level in self.up for b in level)]
+
+    def _fold(self, x: torch.Tensor, pad: int) -> torch.Tensor:
+        """``(B, T, C)`` → ``(B, P·C, T'/P)``: pad to the stride and fold P frames into one position."""
+        B, T, C = x.shape
+        x = F.pad(x, (0, 0, 0, pad))
+        return x.reshape(B, (T + pad) // self.config.patch, self.config.patch * C).transpose(1, 2)
+
+    def prepare(self, key_mask, length_mask, text, text_mask, extra=None, cond=None) -> UNetContext:
+        """The per-batch constants of :class:`UNetContext` for ``key_mask``, ``length_mask``
+        ``(B, T)``, ``text (B, L, text_dim)``, ``text_mask (B, L)``, ``extra (B, T, E)`` and
+        ``cond (B, cond_dim)``, the part of the condition vector that is fixed for the batch (the
+        pooled text; None: all of it changes per call)."""
+        if (extra is None) != (self.extra == 0):
+            raise ValueError(f"UNet1D was built for {self.extra} extra channels; got "
+                             f"{'none' if extra is None else extra.shape[-1]}")
+        B, T = length_mask.shape
+        dtype = self.inp.weight.dtype
         pad = (-T) % self.config.stride
-        lm = F.pad(length_mask.to(control.dtype), (0, pad))                               # (B, T')
-        real = length_mask[..., None].to(control.dtype)
+        real = length_mask[..., None].to(dtype)
         # Whatever the caller left in padded frames (noise, stray keyframe flags) is zeroed here.
-        inputs = control if extra is None else control_in
-        x = F.pad(torch.cat([inputs * real, key_mask[..., None].to(control.dtype) * real, real], -1),
-                  (0, 0, 0, pad))                                                         # (B, T', C_in)
-        Tp = (T + pad) // P
-        x = x.reshape(B, Tp, P * x.shape[-1]).transpose(1, 2)                             # (B, P·C_in, T'/P)
-        m = lm.view(B, 1, Tp, P).amax(-1)                                                 # (B, 1, T'/P)
-        h = self.inp(x) * m
-        masks, skips = [m], []
-        for k, blocks in enumerate(self.down):
-            for block in blocks:
-                h = block(h, cond, masks[-1])
+        rest = [key_mask[..., None].to(dtype) * real, real] if extra is None else [extra * real, key_mask[..., None].to(dtype) * real, real]
+        weight = self.inp.weight[:, ~self._control_columns]
+        fixed = F.conv1d(self._fold(torch.cat(rest, -1), pad), weight, self.inp.bias, padding=1)
+        lm = F.pad(length_mask.to(dtype), (0, pad))                                         # (B, T')
+        masks = [lm.view(B, 1, -1, self.config.patch).amax(-1)]                              # (B, 1, T'/P)
+        for _ in self.downsample:
+            masks.append(F.max_pool1d(masks[-1], 2))  # a coarse frame is real if either half is
+        blocks = self._blocks()
+        film_weight, film_bias = torch.cat([b.film.weight for b in blocks]), torch.cat([b.film.bias for b in blocks])
+        film_fixed = film_bias[None] if cond is None else F.linear(cond, film_weight, film_bias)
+        return UNetContext(lm, tuple(masks), self.inp.weight[:, self._control_columns], fixed * masks[0],
+                           _attention_bias(masks[-1][:, 0].bool(), dtype), self.attn.text_keys(text, text_mask),
+                           film_weight, film_fixed)
+
+    def run(self, control: torch.Tensor, cond: torch.Tensor, ctx: UNetContext) -> torch.Tensor:
+        """``control (B, T, D)`` and ``cond (B or 1, cond_dim)``, the part of the condition vector
+        not fixed by :meth:`prepare` (one row when all rows share it, e.g. the flow time of a
+        sampler step) → ``(B, T, D)``."""
+        B, T, D = control.shape
+        pad = ctx.length.shape[1] - T
+        real = ctx.length[:, :T, None]
+        masks, skips = list(ctx.masks), []
+        h = F.conv1d(self._fold(control * real, pad), ctx.control_weight, padding=1) * masks[0] + ctx.fixed
+        blocks = self._blocks()
+        films = (F.linear(cond, ctx.film_weight) + ctx.film_fixed).split([b.film.out_features for b in blocks], 1)
+        films = iter(films)
+        level = [masks.pop(0)]
+        for k, level_blocks in enumerate(self.down):
+            for block in level_blocks:
+                h = block(h, next(films), level[-1])
                 skips.append(h)
             if k < len(self.downsample):
-                masks.append(F.max_pool1d(masks[-1], 2))  # a coarse frame is real if either half is
-                h = self.downsample[k](h) * masks[-1]
-        h = self.mid1(h, cond, masks[-1])
-        h = self.attn(h, masks[-1], text, text_mask)
-        h = self.mid2(h, cond, masks[-1])
-        for k, blocks in enumerate(self.up):
-            for block in blocks:
-                h = block(torch.cat([h, skips.pop()], 1), cond, masks[-1])
+                level.append(masks.pop(0))
+                h = self.downsample[k](h) * level[-1]
+        h = self.mid1(h, next(films), level[-1])
+        h = self.attn(h, level[-1], ctx.bias, ctx.text_keys)
+        h = self.mid2(h, next(films), level[-1])
+        for k, level_blocks in enumerate(self.up):
+            for block in level_blocks:
+                h = block(torch.cat([h, skips.pop()], 1), next(films), level[-1])
             if k < len(self.upsample):
-                masks.pop()
-                h = self.upsample[k](F.interpolate(h, scale_factor=2, mode="nearest")) * masks[-1]
-        h = self.out(F.silu(self.out_norm(h)) * masks[-1])                               # (B, P·D, T'/P)
-        h = h.transpose(1, 2).reshape(B, Tp * P, D) * lm[..., None]
+                level.pop()
+                h = self.upsample[k](F.interpolate(h, scale_factor=2, mode="nearest")) * level[-1]
+        h = self.out(F.silu(self.out_norm(h)) * level[-1])                                # (B, P·D, T'/P)
+        h = h.transpose(1, 2).reshape(B, -1, D) * ctx.length[..., None]
         return h[:, :T]
+
+    def forward(self, control, key_mask, length_mask, cond, text, text_mask, extra=None):
+        return self.run(control, cond, self.prepare(key_mask, length_mask, text, text_mask, extra))

@@ -252,3 +252,26 @@ def test_the_skip_weights_copy_the_control_late_and_start_from_the_track_early()
         else:      # without skip the network's output is added to the track at every time
             assert (late - control).abs().max() > 1e-2
             torch.testing.assert_close(early, track + out, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("prior", ["standard", "keyframes"])
+def test_velocity_with_a_prepared_context_equals_velocity_without(prior):
+    torch.manual_seed(3)
+    model = SignSparK(tiny_config(prior=prior, easing="linear"))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    model.eval()
+    B, T = 2, 19
+    control, keys = torch.randn(B, T, model.dim), torch.zeros(B, T, dtype=torch.bool)
+    keys[:, [0, 9, 18]] = True
+    lengths = torch.ones(B, T, dtype=torch.bool)
+    text = model.encode_text(["a b", None], ["ASL", "DGS"])
+    track = model.prior(control, keys).track
+    context = model.condition(keys, lengths, text, track)
+    with torch.no_grad():
+        for t in (torch.full((B,), 0.3), torch.tensor([0.1, 0.7])):  # shared and per-row times
+            torch.testing.assert_close(model.velocity(control, t, keys, lengths, text, track, context),
+                                       model.velocity(control, t, keys, lengths, text, track), rtol=1e-5, atol=1e-5)
+    with pytest.raises(SignlibError, match="pass track"):
+        model.condition(keys, lengths, text)

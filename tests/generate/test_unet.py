@@ -67,3 +67,24 @@ def test_bad_configs_are_refused():
         UNetConfig(channels=(16, 30), heads=4)
     with pytest.raises(ValueError, match=r"UNetConfig: channels=\(\) must be a non-empty list"):
         UNetConfig(channels=())
+
+
+def test_a_prepared_context_gives_forward_at_every_step():
+    # Samplers prepare the fixed inputs once and run every step on them; each step must equal a
+    # fresh forward pass (to float noise: the input convolution is split in two sums).
+    torch.manual_seed(0)
+    net = UNet1D(12, 8, CFG, extra=12)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    x, keys, lengths, cond, text, text_mask = _inputs(2, 21)
+    lengths[1, 15:] = False
+    track = torch.randn(2, 21, 12)
+    fixed_cond = torch.randn(2, 16)
+    ctx = net.prepare(keys, lengths, text, text_mask, track, fixed_cond)
+    for step in range(3):
+        control, time_part = x + step, torch.randn(1, 16)  # one row of the per-step part, shared by all rows
+        direct = net(control, keys, lengths, fixed_cond + time_part, text, text_mask, track)
+        torch.testing.assert_close(net.run(control, time_part, ctx), direct, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="12 extra channels; got none"):
+        net.prepare(keys, lengths, text, text_mask)
