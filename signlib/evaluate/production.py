@@ -27,13 +27,21 @@ def score(pred: Sequence, truth: Sequence, procrustes: bool = True, equal_length
     (``*_mean``, metres). With ``equal_length`` (keyframe-to-pose keeps the truth's length) also
     MPJPE and PA-MPJPE per part (``mpjpe_*``, ``pa_mpjpe_*``, metres)."""
     p, xyz = sequence_positions(pred)
-    t, _ = sequence_positions(truth)
+    return score_positions(p, sequence_positions(truth)[0], xyz, procrustes, equal_length, truth.id)
+
+
+def score_positions(p: np.ndarray, t: np.ndarray, xyz, procrustes: bool = True, equal_length: bool = False,
+                    what: str = "truth") -> dict[str, float]:
+    """:func:`score` on joint positions ``p (T1, J, 3)`` and ``t (T2, J, 3)`` of the xyz layout
+    ``xyz`` (:func:`~signlib.data.positions.sequence_positions`), so a truth scored against many
+    outputs, or a clip scored whole and cropped, runs forward kinematics once; ``what`` names
+    the truth in errors."""
     row = dtw_jpe(p, t, xyz)
     if procrustes:
         row.update({f"pa_{k}": v for k, v in dtw_pa_jpe(p, t, xyz).items()})
     if equal_length:
         if len(p) != len(t):
-            raise SignlibError(f"{truth.id}: MPJPE needs equal lengths, got {len(p)} generated vs {len(t)} true frames")
+            raise SignlibError(f"{what}: MPJPE needs equal lengths, got {len(p)} generated vs {len(t)} true frames")
         row.update({f"mpjpe_{k}": v for k, v in mpjpe(p, t, xyz).items()})
         row.update({f"pa_mpjpe_{k}": v for k, v in pa_mpjpe(p, t, xyz).items()})
     return row
@@ -63,11 +71,14 @@ def run_systems(systems: dict[str, System], truths: list[Sequence], keyframes: l
 
 
 def _score_task(task) -> dict:
-    name, truth, pred, k, procrustes, inner, equal_length = task
-    row = {"id": truth.id, "language": truth.language, "system": name, **score(pred, truth, procrustes, equal_length)}
+    name, truth, truth_xyz, pred, k, procrustes, inner, equal_length = task
+    p, xyz = sequence_positions(pred)
+    row = {"id": truth.id, "language": truth.language, "system": name,
+           **score_positions(p, truth_xyz, xyz, procrustes, equal_length, truth.id)}
     if inner and len(k):
+        # Forward kinematics is per frame, so the positions of a crop are the crop of the positions.
         a, b = int(np.min(k)), int(np.max(k)) + 1
-        row.update({f"inner_{key}": v for key, v in score(crop(pred, a, b), crop(truth, a, b), False).items()})
+        row.update({f"inner_{key}": v for key, v in score_positions(p[a:b], truth_xyz[a:b], xyz, False).items()})
     return row
 
 
@@ -89,8 +100,9 @@ def score_outputs(outputs: dict[str, list[Sequence]], truths: list[Sequence], ke
         if len(generated) != len(truths) or len(keyframes) != len(truths):
             raise SignlibError(f"score_outputs: system {name!r} has {len(generated)} outputs for {len(truths)} "
                                f"truths and {len(keyframes)} keyframe lists")
-    tasks = [(name, truth, pred, k, procrustes, inner, equal_length)
-             for name, generated in outputs.items() for truth, pred, k in zip(truths, generated, keyframes)]
+    truth_xyz = [sequence_positions(t)[0] for t in truths]  # once per truth, not once per system
+    tasks = [(name, truth, t_xyz, pred, k, procrustes, inner, equal_length)
+             for name, generated in outputs.items() for truth, t_xyz, pred, k in zip(truths, truth_xyz, generated, keyframes)]
     bar = dict(total=len(tasks), desc="score", disable=not progress, leave=False)
     if workers <= 1 or len(tasks) < 2 * workers:
         return [_score_task(t) for t in tqdm(tasks, **bar)]

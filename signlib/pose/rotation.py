@@ -11,7 +11,6 @@ All functions take torch tensors and are differentiable; the ``*_np`` helpers wr
 from __future__ import annotations
 
 import numpy as np
-import roma
 import torch
 
 from signlib.errors import SignlibError
@@ -19,6 +18,15 @@ from signlib.pose.layout import Layout, get_layout
 
 # Mirroring across the sagittal (YZ) plane: x → -x. A rotation R becomes S R S with S = diag(-1, 1, 1).
 _MIRROR = torch.tensor([-1.0, 1.0, 1.0])
+
+
+def _roma():
+    """roma, imported on first use: importing it loads torch's compiler (``torch._dynamo``, about
+    1.5 s on a 2-core machine), which every stage process and notebook kernel would otherwise pay
+    whether or not it converts a rotation."""
+    import roma
+
+    return roma
 
 
 def rot6d_to_matrix(x: torch.Tensor) -> torch.Tensor:
@@ -37,12 +45,12 @@ def matrix_to_rot6d(R: torch.Tensor) -> torch.Tensor:
 
 def axis_angle_to_matrix(aa: torch.Tensor) -> torch.Tensor:
     """``(..., 3)`` rotation vectors → ``(..., 3, 3)``."""
-    return roma.rotvec_to_rotmat(aa)
+    return _roma().rotvec_to_rotmat(aa)
 
 
 def matrix_to_axis_angle(R: torch.Tensor) -> torch.Tensor:
     """``(..., 3, 3)`` → ``(..., 3)`` rotation vectors (angle in [0, π])."""
-    return roma.rotmat_to_rotvec(R)
+    return _roma().rotmat_to_rotvec(R)
 
 
 def axis_angle_to_rot6d(aa: torch.Tensor) -> torch.Tensor:
@@ -121,8 +129,8 @@ def slerp_keyframes(features: torch.Tensor, key_frames, layout: Layout | str) ->
     if lay.kind == "xyz":
         out = x0 + alpha[:, None, None] * (x1 - x0)
     else:
-        q0 = roma.rotmat_to_unitquat(rot6d_to_matrix(x0))
-        q1 = roma.rotmat_to_unitquat(rot6d_to_matrix(x1))
+        q0 = _roma().rotmat_to_unitquat(rot6d_to_matrix(x0))
+        q1 = _roma().rotmat_to_unitquat(rot6d_to_matrix(x1))
         # Shortest arc: flip q1 into q0's hemisphere, then the closed-form SLERP per frame.
         q1 = torch.where(((q0 * q1).sum(-1, keepdim=True) < 0), -q1, q1)
         cos = (q0 * q1).sum(-1, keepdim=True).clamp(-1, 1)
@@ -133,7 +141,7 @@ def slerp_keyframes(features: torch.Tensor, key_frames, layout: Layout | str) ->
         w0 = torch.where(small, 1 - a, torch.sin((1 - a) * theta) / torch.where(small, 1, sin))
         w1 = torch.where(small, a, torch.sin(a * theta) / torch.where(small, 1, sin))
         q = torch.nn.functional.normalize(w0 * q0 + w1 * q1, dim=-1)
-        out = matrix_to_rot6d(roma.unitquat_to_rotmat(q))
+        out = matrix_to_rot6d(_roma().unitquat_to_rotmat(q))
     return out.reshape(T, lay.dim)
 
 

@@ -11,7 +11,7 @@ from signlib.baselines.regression import ProgressiveTransformer, generate_regres
 from signlib.baselines.stitching import naive_stitch
 from signlib.data.sequence import Segment, Sequence
 from signlib.errors import SignlibError
-from signlib.evaluate.production import run_systems, score, score_outputs, summarize_rows
+from signlib.evaluate.production import crop, run_systems, score, score_outputs, summarize_rows
 from signlib.evaluate.systems import (ground_truth_system, kf2p_system, naive_stitch_system, regression_system,
                                       slerp_system, sr_t2p_system, stitch_system, t2p_system)
 from signlib.generate import modes
@@ -137,6 +137,11 @@ def test_score_outputs_and_summaries():
     assert [(r["system"], r["language"]) for r in rows] == [("GT", "ASL"), ("GT", "DGS"), ("SLERP", "ASL"),
                                                           ("SLERP", "DGS")]
     assert rows[2]["body_mean"] > 0 and rows[2]["inner_body_mean"] > 0
+    # Rows are scored from positions computed once per sequence; they equal scoring each
+    # sequence, and each crop to the keyframed span, from scratch.
+    pred = outputs["SLERP"][1]
+    assert rows[3] == {"id": truths[1].id, "language": "DGS", "system": "SLERP", **score(pred, truths[1], False),
+                       **{f"inner_{k}": v for k, v in score(crop(pred, 3, 26), crop(truths[1], 3, 26), False).items()}}
     summary = summarize_rows(rows, ("body_mean",))
     assert [(r["language"], r["system"]) for r in summary][-2:] == [("all", "GT"), ("all", "SLERP")]
     slerp_all = summary[-1]
