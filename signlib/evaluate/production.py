@@ -70,6 +70,11 @@ def run_systems(systems: dict[str, System], truths: list[Sequence], keyframes: l
     return outputs
 
 
+#: Fewer rows than this per worker are scored in this process: a spawned worker pays about 4 s to
+#: import torch and signlib, the price of some 100 rows of DTW-JPE on a 2-core machine.
+MIN_TASKS_PER_WORKER = 64
+
+
 def _score_task(task) -> dict:
     name, truth, truth_xyz, pred, k, procrustes, inner, equal_length = task
     p, xyz = sequence_positions(pred)
@@ -94,7 +99,8 @@ def score_outputs(outputs: dict[str, list[Sequence]], truths: list[Sequence], ke
     would credit a generator for the ends of the clip.
 
     ``workers`` > 1 scores in that many worker processes (DTW is numpy on one core, and the
-    all-pairs Procrustes of DTW-PA-JPE dominates evaluation time); the rows are the same.
+    all-pairs Procrustes of DTW-PA-JPE dominates evaluation time) when there are at least
+    :data:`MIN_TASKS_PER_WORKER` rows per worker; the rows are the same.
     """
     for name, generated in outputs.items():
         if len(generated) != len(truths) or len(keyframes) != len(truths):
@@ -104,7 +110,7 @@ def score_outputs(outputs: dict[str, list[Sequence]], truths: list[Sequence], ke
     tasks = [(name, truth, t_xyz, pred, k, procrustes, inner, equal_length)
              for name, generated in outputs.items() for truth, t_xyz, pred, k in zip(truths, truth_xyz, generated, keyframes)]
     bar = dict(total=len(tasks), desc="score", disable=not progress, leave=False)
-    if workers <= 1 or len(tasks) < 2 * workers:
+    if workers <= 1 or len(tasks) < MIN_TASKS_PER_WORKER * workers:
         return [_score_task(t) for t in tqdm(tasks, **bar)]
     # spawn, not fork: a child forked after torch started its OpenMP thread pool deadlocks in its
     # first parallel region (forward kinematics runs torch ops), as seen in the notebook kernel.

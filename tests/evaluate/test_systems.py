@@ -11,6 +11,7 @@ from signlib.baselines.regression import ProgressiveTransformer, generate_regres
 from signlib.baselines.stitching import naive_stitch
 from signlib.data.sequence import Segment, Sequence
 from signlib.errors import SignlibError
+from signlib.evaluate import production
 from signlib.evaluate.production import crop, run_systems, score, score_outputs, summarize_rows
 from signlib.evaluate.systems import (ground_truth_system, kf2p_system, naive_stitch_system, regression_system,
                                       slerp_system, sr_t2p_system, stitch_system, t2p_system)
@@ -155,7 +156,8 @@ def test_summaries_skip_nan_scores():
     assert summarize_rows(rows, ("x",), by_language=False)[0]["x"] == 1.0
 
 
-def test_scoring_in_worker_processes_gives_the_same_rows():
+def test_scoring_in_worker_processes_gives_the_same_rows(monkeypatch):
+    monkeypatch.setattr(production, "MIN_TASKS_PER_WORKER", 1)  # six rows would otherwise stay in-process
     truths = [_seq(30, i, language=("ASL", "DGS")[i % 2]) for i in range(6)]
     keys = [np.array([4, 20])] * 6
     outputs = {"SLERP": slerp_system(truths, keys)}
