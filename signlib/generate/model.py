@@ -96,12 +96,15 @@ class SignSparK(Standardised, nn.Module):
                 raise SignlibError("SignSparK.predict_clean: the keyframe prior needs the track "
                                    "(the control holds flow coordinates, not keyframes)")
             track = interpolate_keyframes(control, key_mask, self.config.easing)
-        if context is None:
-            context = self.condition(key_mask, length_mask, text, track)
-        # The condition vector is time + pooled text; the text part is in the context. Sampler steps
-        # share one time across rows, so its embedding is computed once.
-        times = t[:1] if len(t) > 1 and bool((t == t[0]).all()) else t
-        out = self.unet.run(control, self.time_mlp(time_embedding(times, self.config.unet.cond_dim)), context)
+        if context is None:  # one pass, as in training
+            cond = self.time_mlp(time_embedding(t, self.config.unet.cond_dim)) + self.text_proj(text.pooled)
+            out = self.unet(control, key_mask, length_mask, cond, text.tokens, text.mask,
+                            track if self.config.keyframe_track else None)
+        else:
+            # The condition vector is time + pooled text, and the text part is in the context.
+            # Sampler steps share one time across rows, so its embedding is computed once.
+            times = t[:1] if len(t) > 1 and bool((t == t[0]).all()) else t
+            out = self.unet.run(control, self.time_mlp(time_embedding(times, self.config.unet.cond_dim)), context)
         # In flow coordinates of the keyframe prior the track is 0; under the standard prior it is the offset.
         offset = track if self.config.keyframe_track and self.config.prior == "standard" else torch.zeros_like(control)
         return out, offset

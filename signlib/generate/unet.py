@@ -194,26 +194,34 @@ class UNet1D(nn.Module):
         x = F.pad(x, (0, 0, 0, pad))
         return x.reshape(B, (T + pad) // self.config.patch, self.config.patch * C).transpose(1, 2)
 
+    def _check_extra(self, extra) -> None:
+        if (extra is None) != (self.extra == 0):
+            raise ValueError(f"UNet1D was built for {self.extra} extra channels; got "
+                             f"{'none' if extra is None else extra.shape[-1]}")
+
+    def _masks(self, length_mask: torch.Tensor, pad: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The length mask padded to the stride ``(B, T')`` and the frame mask of every level ``(B, 1, ·)``."""
+        B = length_mask.shape[0]
+        lm = F.pad(length_mask.to(self.inp.weight.dtype), (0, pad))
+        masks = [lm.view(B, 1, -1, self.config.patch).amax(-1)]                              # (B, 1, T'/P)
+        for _ in self.downsample:
+            masks.append(F.max_pool1d(masks[-1], 2))  # a coarse frame is real if either half is
+        return lm, masks
+
     def prepare(self, key_mask, length_mask, text, text_mask, extra=None, cond=None) -> UNetContext:
         """The per-batch constants of :class:`UNetContext` for ``key_mask``, ``length_mask``
         ``(B, T)``, ``text (B, L, text_dim)``, ``text_mask (B, L)``, ``extra (B, T, E)`` and
         ``cond (B, cond_dim)``, the part of the condition vector that is fixed for the batch (the
         pooled text; None: all of it changes per call)."""
-        if (extra is None) != (self.extra == 0):
-            raise ValueError(f"UNet1D was built for {self.extra} extra channels; got "
-                             f"{'none' if extra is None else extra.shape[-1]}")
-        B, T = length_mask.shape
+        self._check_extra(extra)
         dtype = self.inp.weight.dtype
-        pad = (-T) % self.config.stride
+        pad = (-length_mask.shape[1]) % self.config.stride
         real = length_mask[..., None].to(dtype)
         # Whatever the caller left in padded frames (noise, stray keyframe flags) is zeroed here.
         rest = [key_mask[..., None].to(dtype) * real, real] if extra is None else [extra * real, key_mask[..., None].to(dtype) * real, real]
         weight = self.inp.weight[:, ~self._control_columns]
         fixed = F.conv1d(self._fold(torch.cat(rest, -1), pad), weight, self.inp.bias, padding=1)
-        lm = F.pad(length_mask.to(dtype), (0, pad))                                         # (B, T')
-        masks = [lm.view(B, 1, -1, self.config.patch).amax(-1)]                              # (B, 1, T'/P)
-        for _ in self.downsample:
-            masks.append(F.max_pool1d(masks[-1], 2))  # a coarse frame is real if either half is
+        lm, masks = self._masks(length_mask, pad)
         blocks = self._blocks()
         film_weight, film_bias = torch.cat([b.film.weight for b in blocks]), torch.cat([b.film.bias for b in blocks])
         film_fixed = film_bias[None] if cond is None else F.linear(cond, film_weight, film_bias)
@@ -225,14 +233,32 @@ class UNet1D(nn.Module):
         """``control (B, T, D)`` and ``cond (B or 1, cond_dim)``, the part of the condition vector
         not fixed by :meth:`prepare` (one row when all rows share it, e.g. the flow time of a
         sampler step) → ``(B, T, D)``."""
-        B, T, D = control.shape
-        pad = ctx.length.shape[1] - T
+        T = control.shape[1]
         real = ctx.length[:, :T, None]
-        masks, skips = list(ctx.masks), []
-        h = F.conv1d(self._fold(control * real, pad), ctx.control_weight, padding=1) * masks[0] + ctx.fixed
-        blocks = self._blocks()
-        films = (F.linear(cond, ctx.film_weight) + ctx.film_fixed).split([b.film.out_features for b in blocks], 1)
-        films = iter(films)
+        h = F.conv1d(self._fold(control * real, ctx.length.shape[1] - T), ctx.control_weight, padding=1)
+        films = (F.linear(cond, ctx.film_weight) + ctx.film_fixed).split([b.film.out_features for b in self._blocks()], 1)
+        return self._levels(h * ctx.masks[0] + ctx.fixed, films, ctx.length, ctx.masks, ctx.bias, ctx.text_keys, T)
+
+    def forward(self, control, key_mask, length_mask, cond, text, text_mask, extra=None):
+        """One pass, as training runs it: the input convolution over every channel at once and each
+        block's FiLM of the whole ``cond``. Equals :meth:`run` on :meth:`prepare` to float
+        round-off (tested); kept as its own path so the sampler's split sums never change training."""
+        self._check_extra(extra)
+        B, T, D = control.shape
+        pad = (-T) % self.config.stride
+        lm, masks = self._masks(length_mask, pad)
+        real = length_mask[..., None].to(control.dtype)
+        inputs = control if extra is None else torch.cat([control, extra], -1)
+        # Whatever the caller left in padded frames (noise, stray keyframe flags) is zeroed here.
+        x = self._fold(torch.cat([inputs * real, key_mask[..., None].to(control.dtype) * real, real], -1), pad)
+        films = [block.film(cond) for block in self._blocks()]
+        return self._levels(self.inp(x) * masks[0], films, lm, masks, _attention_bias(masks[-1][:, 0].bool(), x.dtype),
+                            self.attn.text_keys(text, text_mask), T)
+
+    def _levels(self, h, films, length, masks, bias, text_keys, T: int) -> torch.Tensor:
+        """Everything after the input convolution: ``h (B, ch0, T'/P)``, one FiLM output per block
+        (:meth:`_blocks` order), the masks of :meth:`_masks` → ``(B, T, D)``."""
+        films, masks, skips = iter(films), list(masks), []
         level = [masks.pop(0)]
         for k, level_blocks in enumerate(self.down):
             for block in level_blocks:
@@ -242,7 +268,7 @@ class UNet1D(nn.Module):
                 level.append(masks.pop(0))
                 h = self.downsample[k](h) * level[-1]
         h = self.mid1(h, next(films), level[-1])
-        h = self.attn(h, level[-1], ctx.bias, ctx.text_keys)
+        h = self.attn(h, level[-1], bias, text_keys)
         h = self.mid2(h, next(films), level[-1])
         for k, level_blocks in enumerate(self.up):
             for block in level_blocks:
@@ -251,8 +277,5 @@ class UNet1D(nn.Module):
                 level.pop()
                 h = self.upsample[k](F.interpolate(h, scale_factor=2, mode="nearest")) * level[-1]
         h = self.out(F.silu(self.out_norm(h)) * level[-1])                                # (B, P·D, T'/P)
-        h = h.transpose(1, 2).reshape(B, -1, D) * ctx.length[..., None]
+        h = h.transpose(1, 2).reshape(h.shape[0], -1, self.dim) * length[..., None]
         return h[:, :T]
-
-    def forward(self, control, key_mask, length_mask, cond, text, text_mask, extra=None):
-        return self.run(control, cond, self.prepare(key_mask, length_mask, text, text_mask, extra))
