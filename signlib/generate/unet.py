@@ -145,8 +145,9 @@ class UNet1D(nn.Module):
     text (B, L, text_dim), text_mask (B, L), extra (B, T, E) or None) -> (B, T, D)``.
 
     ``T`` may be any length: the network pads to a multiple of :attr:`UNetConfig.stride` and crops
-    back. Padded frames of the output are zero. ``forward`` is :meth:`prepare` then :meth:`run`;
-    samplers call :meth:`prepare` once per batch and :meth:`run` once per step.
+    back. Padded frames of the output are zero. ``forward`` is the one-pass network that training
+    runs; samplers call :meth:`prepare` once per batch and :meth:`run` once per step, which equals
+    ``forward`` to float round-off.
     """
 
     def __init__(self, dim: int, text_dim: int, config: UNetConfig = UNetConfig(), extra: int = 0):
