@@ -1,13 +1,13 @@
 """Generation latency: one whole signer (body + both hands), 250 frames, at 1/2/5/10/50 steps, and
 the three generators of Fig 4b at 1/10/100 steps.
 
-Usage: ``python benchmarks/generate.py [--frames 250] [--repeats 5] [--checkpoint models/signspark/signspark]``
+Usage: ``python benchmarks/generate.py [--frames 250] [--repeats 5] [--rounds 3] [--checkpoint models/signspark/signspark]``
 
 Each configuration runs in a fresh subprocess so its peak resident memory (``ru_maxrss``) is its
-own. Timed: :func:`signlib.generate.modes.generate_batch` for one keyframe-to-pose request
-(onset/mid/offset keyframes every 20 frames, text on) with Euler steps, first with guidance
-scales 1 (one network pass per step) and then with text and keyframe guidance (three passes per
-step, batched). The latency includes the text encoder. Random weights of the stage's default
+own, once per round (rounds rotate the order; each number is the median over rounds). Timed:
+:func:`signlib.generate.modes.generate_batch` for one keyframe-to-pose request (onset/mid/offset
+keyframes every 20 frames, text on) with Euler steps, first with guidance scales 1 (one network
+pass per step) and then with text and keyframe guidance (three passes per step, batched). The latency includes the text encoder. Random weights of the stage's default
 size unless ``--checkpoint`` is given: latency does not depend on the weights. Keyframe guidance
 exists only under the standard prior (:mod:`signlib.generate.prior`), so the guided random-weight
 model uses it (same network, same cost per pass); a guided checkpoint trained with the keyframe
@@ -79,6 +79,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=250)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3, help="passes over all configurations; each reports "
+                        "the median over rounds of its per-process median")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--checkpoint", default="")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "generate.json"))
@@ -92,14 +94,24 @@ def main() -> None:
     plans = [(steps, guided, "") for guided in (False, True) for steps in STEPS]
     # The generators alternate step by step, so a noisy spell of the machine hits all three alike.
     plans += [(steps, False, g) for steps in GENERATOR_STEPS for g in GENERATORS]
+    # Every round runs every configuration, starting one place later than the previous round, so
+    # a slow spell of this shared machine (we have seen ±30 %) lands on different configurations
+    # in different rounds; the median over rounds discards it.
+    runs: dict[int, list[dict]] = {i: [] for i in range(len(plans))}
+    for r in range(args.rounds):
+        for i in [(r + j) % len(plans) for j in range(len(plans))]:
+            steps, guided, generator = plans[i]
+            cmd = [sys.executable, __file__, "--one", f"{steps},{int(guided)},{generator}", "--frames", str(args.frames),
+                   "--repeats", str(args.repeats), "--threads", str(args.threads), "--checkpoint", args.checkpoint]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            runs[i].append(json.loads(out.strip().splitlines()[-1]))
+            print(f"round {r + 1}: {steps:4d} steps {'guided' if guided else 'plain '} {generator or '':9s}: "
+                  f"{runs[i][-1]['seconds'] * 1000:8.1f} ms, peak {runs[i][-1]['peak_rss_mb']:.0f} MB", flush=True)
     rows = []
-    for steps, guided, generator in plans:
-        cmd = [sys.executable, __file__, "--one", f"{steps},{int(guided)},{generator}", "--frames", str(args.frames),
-               "--repeats", str(args.repeats), "--threads", str(args.threads), "--checkpoint", args.checkpoint]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-        rows.append({**json.loads(out.strip().splitlines()[-1]), "generator_row": bool(generator)})
-        print(f"{steps:3d} steps {'guided' if guided else 'plain '} {generator or '':9s}: "
-              f"{rows[-1]['seconds'] * 1000:8.1f} ms, peak {rows[-1]['peak_rss_mb']:.0f} MB", flush=True)
+    for i, (steps, guided, generator) in enumerate(plans):
+        seconds = [run["seconds"] for run in runs[i]]
+        rows.append({**runs[i][0], "seconds": float(np.median(seconds)), "seconds_per_round": seconds,
+                     "peak_rss_mb": max(run["peak_rss_mb"] for run in runs[i]), "generator_row": bool(generator)})
     gen = {(r["generator"], r["steps"]): r["seconds"] for r in rows if r["generator_row"]}
     rows = [{k: v for k, v in r.items() if k != "generator_row"} for r in rows if not r["generator_row"]]
     by = {(r["steps"], r["guided"]): r["seconds"] for r in rows}
@@ -113,7 +125,7 @@ def main() -> None:
 
     write_json(args.out, {"rows": rows, "generators": [{"generator": g, "steps": n, "seconds": gen[(g, n)]}
                                                        for n in GENERATOR_STEPS for g in GENERATORS],
-                          "ratios": ratios, "frames": args.frames, "repeats": args.repeats,
+                          "ratios": ratios, "frames": args.frames, "repeats": args.repeats, "rounds": args.rounds,
                           "threads": args.threads, "checkpoint": args.checkpoint or "random weights",
                           "target_seconds_10_steps": 0.25, "target_seconds_10_steps_guided": 0.1, "torch": torch.__version__,
                           "machine": platform.processor() or platform.machine()})

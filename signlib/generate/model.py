@@ -19,11 +19,12 @@ from torch import nn
 
 from signlib.checkpoint import load_model, save_card
 from signlib.errors import SignlibError
+from signlib.generate.blocks import time_embedding
 from signlib.generate.configs import SignSparKConfig
 from signlib.generate.flow import estimate_clean, interpolate_keyframes
 from signlib.generate.prior import Prior, build_prior, residual_scales
 from signlib.generate.text import TextEncoding, build_text_encoder
-from signlib.generate.unet import UNet1D, UNetContext, time_embedding
+from signlib.generate.unet import UNet1D, UNetContext
 from signlib.keyframes import keyframe_mask
 from signlib.layers import Standardised
 from signlib.pose.layout import get_layout

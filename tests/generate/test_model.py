@@ -226,7 +226,7 @@ def test_without_the_keyframe_track_a_fresh_model_outputs_the_mean_between_keyfr
 def test_the_skip_weights_copy_the_control_late_and_start_from_the_track_early():
     from signlib.generate.flow import interpolate_keyframes
     from signlib.generate.model import SKIP_STD
-    from signlib.generate.unet import time_embedding
+    from signlib.generate.blocks import time_embedding
 
     torch.manual_seed(1)
     control, keys = torch.randn(2, 16, 240), torch.zeros(2, 16, dtype=torch.bool)

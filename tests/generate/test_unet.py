@@ -69,9 +69,20 @@ def test_bad_configs_are_refused():
         UNetConfig(channels=())
 
 
-def test_a_prepared_context_gives_forward_at_every_step():
+@pytest.mark.parametrize("grad", [False, True], ids=["packed", "autograd"])
+def test_a_prepared_context_gives_forward_at_every_step(grad):
     # Samplers prepare the fixed inputs once and run every step on them; each step must equal a
-    # fresh forward pass (to float noise: the input convolution is split in two sums).
+    # fresh forward pass (to float noise: the input convolution is split in two sums, and the
+    # packed convolutions and fused multiply-adds round differently). Without autograd the
+    # convolutions are oneDNN's packed kernels; with it, plain channels-last conv2d.
+    torch.set_grad_enabled(grad)
+    try:
+        _check_prepared_context()
+    finally:
+        torch.set_grad_enabled(True)
+
+
+def _check_prepared_context():
     torch.manual_seed(0)
     net = UNet1D(12, 8, CFG, extra=12)
     with torch.no_grad():
@@ -88,3 +99,23 @@ def test_a_prepared_context_gives_forward_at_every_step():
         torch.testing.assert_close(net.run(control, time_part, ctx), direct, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="12 extra channels; got none"):
         net.prepare(keys, lengths, text, text_mask)
+
+
+def test_run_after_a_weight_update_uses_the_new_weights():
+    # prepare() reuses packed weights across batches; an optimiser step must invalidate them.
+    net, args = _net(), _inputs(2, 16)
+    x, keys, lengths, cond, text, text_mask = args
+    with torch.no_grad():
+        before = net.run(x, cond, net.prepare(keys, lengths, text, text_mask))
+        for p in net.parameters():
+            p.mul_(1.1)
+        after = net.run(x, cond, net.prepare(keys, lengths, text, text_mask))
+        torch.testing.assert_close(after, net(*args), rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(before, after)
+
+
+def test_sampling_gradients_reach_the_weights():
+    # Under autograd the run path is differentiable (plain conv2d), e.g. for guidance distillation.
+    net, (x, keys, lengths, cond, text, text_mask) = _net(), _inputs(2, 16)
+    net.run(x, cond, net.prepare(keys, lengths, text, text_mask)).square().sum().backward()
+    assert net.down[0][0].conv1.weight.grad is not None and net.down[0][0].conv1.weight.grad.abs().sum() > 0
