@@ -64,6 +64,12 @@ def respaced(steps: int, total: int) -> list[int]:
     return [int(k) for k in np.round(np.linspace(total, 0, steps + 1))]
 
 
+def ddim_times(steps: int, total: int) -> list[float]:
+    """The network times at which :func:`ddim_sample` calls the network (see
+    :func:`signlib.generate.sampling.flow_times`)."""
+    return [1.0 - k / total for k in respaced(steps, total)[:-1]]
+
+
 @torch.no_grad()
 def ddim_sample(clean: VelocityFn, x0: torch.Tensor, keys: torch.Tensor, key_mask: torch.Tensor, has_text,
                 config: SamplerConfig, total: int) -> torch.Tensor:

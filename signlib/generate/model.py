@@ -79,14 +79,20 @@ class SignSparK(Standardised, nn.Module):
     def encode_text(self, texts, languages) -> TextEncoding:
         return self.text(list(texts), list(languages))
 
-    def condition(self, key_mask, length_mask, text: TextEncoding, track=None) -> UNetContext:
+    def condition(self, key_mask, length_mask, text: TextEncoding, track=None, times=()) -> UNetContext:
         """The UNet's per-batch constants (:meth:`UNet1D.prepare`) for ``key_mask``, ``length_mask``
         ``(B, T)`` and the keyframe track ``(B, T, D)`` (required with ``keyframe_track``): pass the
-        result as ``context`` to :meth:`velocity` / :meth:`predict_clean` at every sampler step."""
+        result as ``context`` to :meth:`velocity` / :meth:`predict_clean` at every sampler step.
+        ``times``: the flow times the sampler will ask for, if known; their time embeddings and
+        FiLMs are computed here in one batch (any other time is computed when asked)."""
         if self.config.keyframe_track and track is None:
             raise SignlibError("SignSparK.condition: this model reads the keyframe track; pass track")
+        steps = None
+        if len(times):
+            t = torch.tensor(list(times), dtype=torch.float32, device=key_mask.device)
+            steps = (t.tolist(), self.time_mlp(time_embedding(t, self.config.unet.cond_dim)))
         return self.unet.prepare(key_mask, length_mask, text.tokens, text.mask,
-                                 track if self.config.keyframe_track else None, self.text_proj(text.pooled))
+                                 track if self.config.keyframe_track else None, self.text_proj(text.pooled), steps)
 
     def _network(self, control, t, key_mask, length_mask, text: TextEncoding, track=None, context=None
                  ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -105,7 +111,9 @@ class SignSparK(Standardised, nn.Module):
             # The condition vector is time + pooled text, and the text part is in the context.
             # Sampler steps share one time across rows, so its embedding is computed once.
             times = t[:1] if len(t) > 1 and bool((t == t[0]).all()) else t
-            out = self.unet.run(control, self.time_mlp(time_embedding(times, self.config.unet.cond_dim)), context)
+            step = float(times[0]) if len(times) == 1 and float(times[0]) in context.step_films else None
+            cond = None if step is not None else self.time_mlp(time_embedding(times, self.config.unet.cond_dim))
+            out = self.unet.run(control, cond, context, step)
         # In flow coordinates of the keyframe prior the track is 0; under the standard prior it is the offset.
         offset = track if self.config.keyframe_track and self.config.prior == "standard" else torch.zeros_like(control)
         return out, offset

@@ -28,9 +28,9 @@ from tqdm.auto import tqdm
 
 from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
-from signlib.generate.diffusion import ddim_sample
+from signlib.generate.diffusion import ddim_sample, ddim_times
 from signlib.generate.model import SignSparK
-from signlib.generate.sampling import SamplerConfig, sample
+from signlib.generate.sampling import SamplerConfig, flow_times, sample
 from signlib.keyframes import Keyframes
 from signlib.text.tokens import check_language
 from signlib.triframe import TriframeDictionary, retrieval_keyframes
@@ -92,6 +92,8 @@ def generate_batch(model: SignSparK, requests: list[Request], sampler: SamplerCo
     texts_by_rows: dict[tuple, object] = {}
     prior = model.prior(keys, key_mask)
     contexts: dict[tuple, tuple] = {}
+    ddpm = model.config.generator == "ddpm"
+    times = ddim_times(sampler.steps, model.config.diffusion_steps) if ddpm else flow_times(sampler)
 
     def network(control, t, masks, text_on):
         rows, layout = tuple(text_on.tolist()), tuple(masks.any(1).tolist())
@@ -100,17 +102,18 @@ def generate_batch(model: SignSparK, requests: list[Request], sampler: SamplerCo
                                                     [languages[i % B] for i in range(len(rows))])
         if (rows, layout) not in contexts:
             # A keyframe-blind branch sees the track of no keyframes. What stays fixed over the steps
-            # (masks, track, text keys) enters the UNet once per run (SignSparK.condition).
+            # (masks, track, text keys, the time inputs of every step) enters the UNet once per run
+            # (SignSparK.condition).
             n = len(control) // B
             track, lengths = model.prior(keys.repeat(n, 1, 1), masks).track, length_mask.repeat(n, 1)
-            contexts[rows, layout] = (lengths, track, model.condition(masks, lengths, texts_by_rows[rows], track))
+            contexts[rows, layout] = (lengths, track, model.condition(masks, lengths, texts_by_rows[rows], track, times))
         lengths, track, context = contexts[rows, layout]
         # Flow generators give the velocity; the diffusion generator its clean estimate (for DDIM).
-        net = model.predict_clean if model.config.generator == "ddpm" else model.velocity
+        net = model.predict_clean if ddpm else model.velocity
         return net(control, t, masks, lengths, texts_by_rows[rows], track, context)
 
     z_keys, has_text = prior.to_flow(keys) * key_mask[..., None], torch.tensor([s is not None for s in texts])
-    if model.config.generator == "ddpm":
+    if ddpm:
         z = ddim_sample(network, x0, z_keys, key_mask, has_text, sampler, model.config.diffusion_steps)
     else:
         z = sample(network, x0, z_keys, key_mask, has_text, sampler)

@@ -87,6 +87,14 @@ def guided(net: VelocityFn, keys: torch.Tensor, key_mask: torch.Tensor, has_text
     return combined
 
 
+def flow_times(config: SamplerConfig) -> list[float]:
+    """Every flow time at which :func:`sample` calls the network, so that what depends on the time
+    alone can be computed for all steps at once (:meth:`SignSparK.condition`)."""
+    dt = 1.0 / config.steps
+    heun = [i * dt + dt for i in range(config.steps - 1)] if config.solver == "heun" else []
+    return [i * dt for i in range(config.steps)] + heun
+
+
 @torch.no_grad()
 def sample(velocity: VelocityFn, x0: torch.Tensor, keys: torch.Tensor, key_mask: torch.Tensor,
            has_text, config: SamplerConfig = SamplerConfig()) -> torch.Tensor:

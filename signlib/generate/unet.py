@@ -25,7 +25,7 @@ Body and hand channels share the network; the loss weights the three parts equal
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import torch
@@ -59,7 +59,9 @@ class UNetContext:
     vector-matrix product streams it twice as fast as ``F.linear``'s layout) and
     ``film_fixed (B or 1, Σ)`` their output for the fixed part of the condition vector, biases
     included, plus 1 on every scale and gate (:meth:`ResBlock.step`). The FiLMs are linear, so
-    the part that changes per call adds its product with ``film_weight``."""
+    the part that changes per call adds its product with ``film_weight``; ``step_films`` holds
+    that product ``(1, Σ)`` for the per-step conditions known in advance (by key, e.g. the flow
+    time), all computed in one matrix product."""
 
     length: torch.Tensor
     masks: tuple[torch.Tensor, ...]
@@ -70,6 +72,7 @@ class UNetContext:
     text_keys: tuple[torch.Tensor, ...]
     film_weight: torch.Tensor
     film_fixed: torch.Tensor
+    step_films: dict = field(default_factory=dict)
 
 
 class UNet1D(nn.Module):
@@ -150,11 +153,13 @@ class UNet1D(nn.Module):
         bias = torch.cat([b.film.bias for b in blocks]) + torch.cat(one).to(self.inp.weight)
         return torch.cat([b.film.weight for b in blocks]).t().contiguous(), bias
 
-    def prepare(self, key_mask, length_mask, text, text_mask, extra=None, cond=None) -> UNetContext:
+    def prepare(self, key_mask, length_mask, text, text_mask, extra=None, cond=None, step_conds=None) -> UNetContext:
         """The per-batch constants of :class:`UNetContext` for ``key_mask``, ``length_mask``
         ``(B, T)``, ``text (B, L, text_dim)``, ``text_mask (B, L)``, ``extra (B, T, E)`` and
         ``cond (B, cond_dim)``, the part of the condition vector that is fixed for the batch (the
-        pooled text; None: all of it changes per call). What depends on the weights alone (packed
+        pooled text; None: all of it changes per call). ``step_conds`` ``(keys, (S, cond_dim))``:
+        the parts that change per call, when they are known in advance (the time embedding at each
+        of a sampler's times); :meth:`run` takes their keys. What depends on the weights alone (packed
         convolutions, stacked FiLMs) is computed once per model and reused while the weights
         are unchanged (:func:`~signlib.generate.packed.cached`)."""
         self._check_extra(extra)
@@ -175,17 +180,23 @@ class UNet1D(nn.Module):
                           for key, columns, bias in (("control", self._control_columns, False),
                                                      ("fixed", ~self._control_columns, True)))
         fixed = other(self._fold(torch.cat(rest, -1), pad).unsqueeze(2)) * masks4[0]
+        step_films = {}
+        if step_conds is not None:
+            keys, conds = step_conds
+            step_films = dict(zip(keys, torch.mm(conds, film_weight).split(1)))
         return UNetContext(lm, masks4, control, fixed, convs, attention_bias(masks[-1][:, 0].bool(), dtype),
-                           self.attn.text_keys(text, text_mask), film_weight, film_fixed)
+                           self.attn.text_keys(text, text_mask), film_weight, film_fixed, step_films)
 
-    def run(self, control: torch.Tensor, cond: torch.Tensor, ctx: UNetContext) -> torch.Tensor:
+    def run(self, control: torch.Tensor, cond: torch.Tensor | None, ctx: UNetContext, step=None) -> torch.Tensor:
         """``control (B, T, D)`` and ``cond (B or 1, cond_dim)``, the part of the condition vector
         not fixed by :meth:`prepare` (one row when all rows share it, e.g. the flow time of a
-        sampler step) → ``(B, T, D)``."""
+        sampler step) → ``(B, T, D)``. With ``step``, a key of :meth:`prepare`'s ``step_conds``,
+        that condition's precomputed FiLM is used and ``cond`` is not read."""
         T = control.shape[1]
         real = ctx.length[:, :T, None]
         h = ctx.control(self._fold(control * real, ctx.length.shape[1] - T).unsqueeze(2))  # a channels-last view
-        films = (torch.mm(cond, ctx.film_weight) + ctx.film_fixed).split([b.film.out_features for b in self._blocks()], 1)
+        film = ctx.step_films[step] if step is not None else torch.mm(cond, ctx.film_weight)
+        films = (film + ctx.film_fixed).split([b.film.out_features for b in self._blocks()], 1)
         return self._levels(h * ctx.masks[0] + ctx.fixed, films, ctx.length, ctx.masks, ctx.bias, ctx.text_keys, T,
                             ctx.convs)
 

@@ -8,7 +8,7 @@ import torch
 from signlib.errors import SignlibError
 from signlib.generate.configs import FlowLossConfig, SamplerConfig
 from signlib.generate.data import make_loss, make_sampler, to_genclip
-from signlib.generate.diffusion import alpha_bar, ddim_sample, network_time, noise_path, respaced
+from signlib.generate.diffusion import alpha_bar, ddim_sample, ddim_times, network_time, noise_path, respaced
 from signlib.generate.flow import clean_loss, estimate_clean, flow_loss, part_weights, probability_path
 from signlib.generate.modes import kf2p, t2p
 from signlib.generate.text import TextEncoding
@@ -151,3 +151,15 @@ def test_generator_settings_are_checked():
         tiny_config(generator="ddpm", skip=True)
     with pytest.raises(InvalidValue, match="diffusion_steps"):
         tiny_config(diffusion_steps=1)
+
+
+def test_ddim_times_are_exactly_the_times_ddim_asks_for():
+    seen = []
+
+    def clean(control, t, masks, text_on):
+        seen.append(float(t[0]))
+        return torch.zeros_like(control)
+
+    ddim_sample(clean, torch.zeros(1, 5, 2), torch.zeros(1, 5, 2), torch.zeros(1, 5, dtype=torch.bool), True,
+                SamplerConfig(steps=6), 1000)
+    assert seen == torch.tensor(ddim_times(6, 1000), dtype=torch.float32).tolist()

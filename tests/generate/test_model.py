@@ -269,9 +269,14 @@ def test_velocity_with_a_prepared_context_equals_velocity_without(prior):
     text = model.encode_text(["a b", None], ["ASL", "DGS"])
     track = model.prior(control, keys).track
     context = model.condition(keys, lengths, text, track)
+    # A sampler's times are known in advance: their FiLMs are precomputed (0.3 here, not 0.5).
+    stepped = model.condition(keys, lengths, text, track, times=[0.0, 0.3])
+    assert sorted(stepped.step_films) == [0.0, pytest.approx(0.3)]
     with torch.no_grad():
-        for t in (torch.full((B,), 0.3), torch.tensor([0.1, 0.7])):  # shared and per-row times
-            torch.testing.assert_close(model.velocity(control, t, keys, lengths, text, track, context),
-                                       model.velocity(control, t, keys, lengths, text, track), rtol=1e-5, atol=1e-5)
+        for t in (torch.full((B,), 0.3), torch.tensor([0.1, 0.7]), torch.full((B,), 0.5)):  # shared, per row, not listed
+            direct = model.velocity(control, t, keys, lengths, text, track)
+            for ctx in (context, stepped):
+                torch.testing.assert_close(model.velocity(control, t, keys, lengths, text, track, ctx), direct,
+                                           rtol=1e-5, atol=1e-5)
     with pytest.raises(SignlibError, match="pass track"):
         model.condition(keys, lengths, text)

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from signlib.generate.sampling import SamplerConfig, sample
+from signlib.generate.sampling import SamplerConfig, flow_times, sample
 
 
 def _setup(B=2, T=12, D=5, seed=0):
@@ -101,3 +101,19 @@ def test_bad_sampler_settings_are_refused():
         SamplerConfig(steps=0)
     with pytest.raises(ValueError, match="solver"):
         SamplerConfig(solver="rk4")
+
+
+@pytest.mark.parametrize("solver,steps", [("euler", 1), ("euler", 7), ("heun", 4)])
+def test_flow_times_are_exactly_the_times_the_sampler_asks_for(solver, steps):
+    # Samplers precompute per-time inputs for these times; a time missing from the list would
+    # only be slower, but a list that drifted from the loop would silently lose the speed-up.
+    seen = []
+
+    def velocity(control, t, masks, text_on):
+        seen.append(float(t[0]))
+        return torch.zeros_like(control)
+
+    config = SamplerConfig(steps=steps, solver=solver)
+    sample(velocity, torch.zeros(1, 5, 2), torch.zeros(1, 5, 2), torch.zeros(1, 5, dtype=torch.bool), True, config)
+    as_float32 = torch.tensor(flow_times(config), dtype=torch.float32).tolist()
+    assert sorted(seen) == sorted(as_float32)
