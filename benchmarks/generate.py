@@ -6,9 +6,10 @@ Usage: ``python benchmarks/generate.py [--frames 250] [--repeats 5] [--rounds 3]
 Each configuration runs in a fresh subprocess so its peak resident memory (``ru_maxrss``) is its
 own, once per round (rounds rotate the order; each number is the median over rounds). Timed,
 after three warm-up calls (the first, which packs the weights, is reported as
-``first_call_seconds``): :func:`signlib.generate.modes.generate_batch` for one keyframe-to-pose request (onset/mid/offset
-keyframes every 20 frames, text on) with Euler steps, first with guidance scales 1 (one network
-pass per step) and then with text and keyframe guidance (three passes per step, batched). The latency includes the text encoder. Random weights of the stage's default
+``first_call_seconds``): :func:`signlib.generate.modes.generate_batch` for one keyframe-to-pose
+request (onset/mid/offset keyframes every 20 frames, text on) with Euler steps, first with
+guidance scales 1 (one network pass per step) and then with text and keyframe guidance (three
+passes per step, batched). The latency includes the text encoder. Random weights of the stage's default
 size unless ``--checkpoint`` is given: latency does not depend on the weights. Keyframe guidance
 exists only under the standard prior (:mod:`signlib.generate.prior`), so the guided random-weight
 model uses it (same network, same cost per pass); a guided checkpoint trained with the keyframe

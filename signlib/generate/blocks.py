@@ -24,12 +24,6 @@ def time_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.cat([angle.sin(), angle.cos()], -1)
 
 
-def apply_conv(convs: dict | None, conv: nn.Conv1d, x: torch.Tensor) -> torch.Tensor:
-    """``conv(x)`` on ``(B, C, T)``, or, on the sampler's channels-last ``(B, C, 1, T)`` path, the
-    conv's :class:`~signlib.generate.packed.PackedConv` in ``convs``."""
-    return conv(x) if convs is None else convs[conv](x)
-
-
 class ChannelNorm(nn.Module):
     """LayerNorm over channels of ``(B, C, T)`` or ``(B, C, 1, T)`` without affine (AdaLN supplies
     scale and shift). On channels-last input the moved view is already contiguous: no copy."""

@@ -4,8 +4,8 @@ A sampler calls the same UNet ten times or more on the same shapes. On a CPU, a 
 ``nn.Conv1d`` call pays twice for data layout on every call: oneDNN reorders the weight into its
 blocked format, and the activations of ``(B, C, T)`` tensors are reordered in and out as well. At
 the batch sizes of generation (one request, three guidance rows) those reorders cost about as
-much as the arithmetic. :class:`PackedConv` instead keeps the weight reordered for the input
-shape it sees (once per run) and takes activations as channels-last ``(B, C, 1, T)`` tensors,
+much as the arithmetic. :class:`PackedConv` instead keeps the weight reordered for each input
+shape it sees (once per model and shape, :func:`cached`) and takes activations as channels-last ``(B, C, 1, T)`` tensors,
 whose memory is ``(B, T, C)``: oneDNN reads and writes that layout directly, and the per-frame
 LayerNorms of the UNet read it without a transpose copy. Measured on two CPU cores at batch 3,
 the convolutions of the default UNet take about half the time of the plain calls.

@@ -36,11 +36,16 @@ from signlib.generate.blocks import (
     AttentionBlock,
     ChannelNorm,
     ResBlock,
-    apply_conv,
     attention_bias,
 )
 from signlib.generate.configs import UNetConfig
 from signlib.generate.packed import PackedConv, cached, conv_weights
+
+
+def _conv(convs: dict | None, conv: nn.Conv1d, x: torch.Tensor) -> torch.Tensor:
+    """``conv(x)`` on ``(B, C, T)``, or, on the sampler's channels-last ``(B, C, 1, T)`` path, the
+    conv's :class:`~signlib.generate.packed.PackedConv` in ``convs``."""
+    return conv(x) if convs is None else convs[conv](x)
 
 
 @dataclass(frozen=True)
@@ -233,7 +238,7 @@ class UNet1D(nn.Module):
                 skips.append(h)
             if k < len(self.downsample):
                 level.append(masks.pop(0))
-                h = apply_conv(convs, self.downsample[k], h) * level[-1]
+                h = _conv(convs, self.downsample[k], h) * level[-1]
         h = block(self.mid2, self.attn(block(self.mid1, h), level[-1], bias, text_keys))
         for k, level_blocks in enumerate(self.up):
             for b in level_blocks:
@@ -241,7 +246,7 @@ class UNet1D(nn.Module):
             if k < len(self.upsample):
                 level.pop()
                 h = F.interpolate(h, scale_factor=2 if convs is None else (1, 2), mode="nearest")
-                h = apply_conv(convs, self.upsample[k], h) * level[-1]
-        h = apply_conv(convs, self.out, F.silu(self.out_norm(h)) * level[-1])                # (B, P·D, [1,] T'/P)
+                h = _conv(convs, self.upsample[k], h) * level[-1]
+        h = _conv(convs, self.out, F.silu(self.out_norm(h)) * level[-1])                # (B, P·D, [1,] T'/P)
         h = h.flatten(2).transpose(1, 2).reshape(h.shape[0], -1, self.dim) * length[..., None]
         return h[:, :T]
