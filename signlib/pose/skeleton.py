@@ -160,22 +160,11 @@ def _plan(lay: Layout, skeleton: Skeleton) -> _Plan:
                  tuple(levels), torch.tensor([index[n] for n in fk_point_names(lay)]))
 
 
-def forward_kinematics(features: torch.Tensor, layout: Layout | str,
-                       skeleton: Skeleton = DEFAULT_SKELETON) -> torch.Tensor:
-    """Joint positions of ``rot6d`` features on the template skeleton (differentiable).
-
-    Args:
-        features: ``(..., T, D)`` 6D local rotations (any leading batch dims), left hand stored in
-            the right-hand convention.
-        layout: a ``rot6d`` layout (name or :class:`Layout`). ``xyz`` layouts raise
-            :class:`SignlibError`: their features already are positions, FK does not apply.
-        skeleton: rest offsets.
-    Returns:
-        ``(..., T, J_xyz, 3)`` positions in metres, points ordered as ``xyz_layout_for(layout)``.
-    """
+def _solve(features: torch.Tensor, layout: Layout | str, skeleton: Skeleton, caller: str):
+    """FK over every template node: ``(plan, G (..., T, N, 3, 3), P (..., T, N, 3))``."""
     lay = get_layout(layout)
     if lay.kind != "rot6d":
-        raise SignlibError(f"forward_kinematics needs a rot6d layout, got {lay.kind} layout {lay.name!r}; "
+        raise SignlibError(f"{caller} needs a rot6d layout, got {lay.kind} layout {lay.name!r}; "
                            "its features already are positions")
     lay.check(features)
     plan = _plan(lay, skeleton)
@@ -195,7 +184,71 @@ def forward_kinematics(features: torch.Tensor, layout: Layout | str,
         Gp = G[..., par, :, :]                                                # (..., T, n, 3, 3)
         P = torch.cat((P, P[..., par, :] + (Gp @ offsets[start:stop, :, None])[..., 0]), dim=-2)
         G = torch.cat((G, Gp @ local[..., start:stop, :, :]), dim=-3)
-    return P[..., plan.out_index.to(local.device), :]
+    return plan, G, P
+
+
+def forward_kinematics(features: torch.Tensor, layout: Layout | str,
+                       skeleton: Skeleton = DEFAULT_SKELETON) -> torch.Tensor:
+    """Joint positions of ``rot6d`` features on the template skeleton (differentiable).
+
+    Args:
+        features: ``(..., T, D)`` 6D local rotations (any leading batch dims), left hand stored in
+            the right-hand convention.
+        layout: a ``rot6d`` layout (name or :class:`Layout`). ``xyz`` layouts raise
+            :class:`SignlibError`: their features already are positions, FK does not apply.
+        skeleton: rest offsets.
+    Returns:
+        ``(..., T, J_xyz, 3)`` positions in metres, points ordered as ``xyz_layout_for(layout)``.
+    """
+    plan, _, P = _solve(features, layout, skeleton, "forward_kinematics")
+    return P[..., plan.out_index.to(P.device), :]
+
+
+@dataclass(frozen=True, eq=False)
+class Transforms:
+    """Global joint transforms of every template node (the root, each layout joint, the fingertips).
+
+    Attributes:
+        names: ``N`` template node names (e.g. ``"spine3"``, ``"left_elbow"``, ``"right_index_tip"``).
+        parents: ``N`` parent node indices (-1 for the root).
+        rotations: ``(..., T, N, 3, 3)`` global rotations ``G_j`` (identity in the rest pose); a
+            fingertip carries its finger's joint-3 rotation.
+        positions: ``(..., T, N, 3)`` joint positions, metres.
+        rest_positions: ``(N, 3)`` positions in the rest pose (identity rotations).
+    """
+
+    names: tuple[str, ...]
+    parents: tuple[int, ...]
+    rotations: torch.Tensor
+    positions: torch.Tensor
+    rest_positions: torch.Tensor
+
+    def index(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise SignlibError(f"the skeleton has no node {name!r}") from None
+
+
+def global_transforms(features: torch.Tensor, layout: Layout | str,
+                      skeleton: Skeleton = DEFAULT_SKELETON) -> Transforms:
+    """Global rotation and position of every template node: what linear blend skinning needs.
+
+    Args:
+        features: ``(..., T, D)`` rot6d features, as :func:`forward_kinematics`.
+    Returns:
+        :class:`Transforms`; a point ``x`` rigidly attached to node ``j`` in the rest pose moves to
+        ``G_j (x - rest_j) + p_j``.
+    """
+    plan, G, P = _solve(features, layout, skeleton, "global_transforms")
+    # A fingertip has no rotation of its own (identity local): G already carries the parent's.
+    lay = get_layout(layout)
+    _, _, rest = _solve(rest_features(lay).to(features.dtype), lay, skeleton, "global_transforms")
+    parents = [-1] * len(plan.names)
+    for start, stop, par in plan.levels:
+        for k, node in enumerate(range(start, stop)):
+            parents[node] = int(par[k])
+    return Transforms(plan.names, tuple(parents), G, P, rest[0])
 
 
 def forward_kinematics_np(features: np.ndarray, layout: Layout | str,
