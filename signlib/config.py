@@ -199,6 +199,27 @@ class AblationsConfig:
 
 
 @dataclass(frozen=True)
+class RenderConfig:
+    """``render``: skeleton, mesh and Gaussian-avatar videos of test sentences and real samples."""
+
+    size: int                     # width and height of single renders (pixels)
+    compare_size: int             # tile size of the side-by-side comparison videos
+    gaussians: int                # Gaussians of the avatar
+    identity_seed: int            # the avatar's look (palette, bone scaling); 0 = the default signer
+    backend: str                  # avatar rasteriser: auto (gsplat with CUDA, else ours) | cpu | gsplat
+    clips_per_language: int       # test sentences rendered per language
+    real_sentences: int           # real DGS .pose sentences rendered (skeleton and capsule mesh)
+    panel_frames: int             # time points per row of the Fig-6-style still panels
+
+    def __post_init__(self):
+        validate.integers(self, ("size", "compare_size"), low=16)
+        validate.integers(self, ("panel_frames",), low=2)
+        validate.integers(self, ("gaussians",), low=10)
+        validate.integers(self, ("identity_seed", "clips_per_language", "real_sentences"), low=0)
+        validate.choice(self, "backend", ("auto", "cpu", "gsplat"))
+
+
+@dataclass(frozen=True)
 class Params:
     """All sections of ``params.yaml``, each as its dataclass."""
 
@@ -209,6 +230,7 @@ class Params:
     signspark: SignSparKSection
     evaluate: EvaluateConfig
     ablations: AblationsConfig
+    render: RenderConfig
 
     @property
     def sizes(self) -> Sizes:

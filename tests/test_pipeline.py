@@ -204,6 +204,31 @@ def test_ablations_stage_trains_every_variant_per_seed_and_checks_the_claims(smo
 
 
 @pytest.mark.slow
+def test_render_stage_writes_playable_videos_panels_and_speeds(smoke_repo):
+    from signlib.render.video import read_video
+
+    dst = smoke_repo[0]
+    out = dst / "results/render"
+    videos = sorted((out / "videos").glob("*.mp4"))
+    kinds = {p.stem.rsplit("_", 1)[1] for p in videos}
+    assert {"skeleton", "mesh", "avatar", "compare"} <= kinds
+    assert len([p for p in videos if p.stem.endswith("_avatar")]) == 4  # one test sentence per language
+    for path in videos:
+        frames = read_video(path)
+        # the smoke profile renders 20 frames; a comparison holds the longest system's length (at most 20)
+        assert frames.shape[0] == 20 and frames.dtype == "uint8", path.name
+        assert frames.std() > 5, path.name  # not a blank picture
+    assert not list((out / "videos").glob(".partial/*"))
+    figures = {p.stem for p in (out / "figures").glob("*.png")}
+    assert "contact_sheet" in figures and sum(f.startswith("panel_") for f in figures) == 4
+    metrics = _metrics(dst, "render")
+    assert metrics["videos"] == len(videos) and metrics["frames_written"] == 20 * len(videos)
+    assert {"skeleton", "mesh", "avatar_cpu"} <= set(metrics["renderers"])
+    assert all(r["frames"] > 0 and r["seconds_per_frame"] > 0 for r in metrics["renderers"].values())
+    assert _no_error_cells(out / "07_render.ipynb")
+
+
+@pytest.mark.slow
 def test_second_repro_finds_nothing_to_do_and_dag_lists_every_stage(smoke_repo):
     dst, env, _, _ = smoke_repo
     assert "up to date" in _run([".venv/bin/dvc", "status"], dst, env)

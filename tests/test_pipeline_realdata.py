@@ -81,6 +81,10 @@ def test_every_stage_runs_and_skips_what_needs_a_dictionary(real_repo):
     assert "signspark_sr_t2p" not in evaluate["table2"]
     assert not (dst / "results/evaluate/tables/table1b_stitching.md").exists()
     assert "Table 1b (stitching) and retrieval T2P are skipped" in _outputs(dst, "evaluate", "05_evaluate")
+    # keypoints have no joint rotations: skeleton and capsule-mesh videos, no avatar
+    assert "no Gaussian avatar" in _outputs(dst, "render", "07_render")
+    videos = {p.stem.rsplit("_", 1)[1] for p in (dst / "results/render/videos").glob("*.mp4")}
+    assert videos == {"skeleton", "mesh", "compare"}
 
 
 def test_a_second_repro_on_the_real_corpus_does_nothing(real_repo):
