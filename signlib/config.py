@@ -210,6 +210,7 @@ class RenderConfig:
     clips_per_language: int       # test sentences rendered per language
     real_sentences: int           # real DGS .pose sentences rendered (skeleton and capsule mesh)
     panel_frames: int             # time points per row of the Fig-6-style still panels
+    smplx_dir: str                # folder with the licensed SMPL-X model: meshes use it ("" = the capsule body)
 
     def __post_init__(self):
         validate.integers(self, ("size", "compare_size"), low=16)

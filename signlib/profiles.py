@@ -48,7 +48,7 @@ PROFILES: dict[str, Sizes] = {
                    corpus_signs=60, corpus_zipf=2.0, fast_steps=20, ablation_steps=10, signspark_steps=20,
                    generator_ablation_steps=6, ablation_seeds=2, ablation_step_limit=10,
                    text2gloss_steps=20, backtranslation_steps=20, regression_steps=20, realdata_steps=10,
-                   render_frames=20),
+                   render_frames=12),
     "default": Sizes(max_frames=512, max_clips=0, figure_examples=2, corpus_signers=10, corpus_sentences=30,
                      corpus_signs=0, corpus_zipf=2.0, fast_steps=500, ablation_steps=300, signspark_steps=1200,
                      generator_ablation_steps=160, ablation_seeds=2, ablation_step_limit=1000,

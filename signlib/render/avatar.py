@@ -11,6 +11,7 @@ the orientations by weighted quaternion averaging (:mod:`signlib.render.skinning
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,9 +53,11 @@ def _face_areas(v: np.ndarray, f: np.ndarray) -> np.ndarray:
     return 0.5 * np.linalg.norm(np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]]), axis=1)
 
 
+@functools.lru_cache(maxsize=8)
 def build_avatar(mesh: BodyMesh, count: int = 3000, seed: int = 0, hand_share: float = 0.5,
                  opacity: float = 0.98, flatness: float = 0.4) -> Avatar:
-    """Sample ``count`` Gaussians on ``mesh`` (see the module docstring).
+    """Sample ``count`` Gaussians on ``mesh`` (see the module docstring). Cached per mesh object
+    and arguments, as :func:`signlib.render.body.procedural_body` is (treat the tensors as read-only).
 
     Args:
         count: number of Gaussians (2,000 to 5,000 is the usual range: enough to close the

@@ -20,6 +20,7 @@ skeleton must also be the one the pose is solved on (:func:`identity_skeleton`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,8 +159,10 @@ class _Builder:
                         cat(parts, np.int64), cat(joints, np.int64), cat(weights, np.float32), self.names)
 
 
+@functools.lru_cache(maxsize=8)
 def procedural_body(layout: Layout | str = "rot6d", identity: Identity = Identity()) -> BodyMesh:
-    """The capsule body of a ``rot6d`` layout in its rest pose (see the module docstring).
+    """The capsule body of a ``rot6d`` layout in its rest pose (see the module docstring). Cached:
+    every clip of a run shares one body per identity (treat its tensors as read-only).
 
     Args:
         layout: a rot6d layout (``rot6d`` or ``rot6d_spine3``).

@@ -20,7 +20,7 @@ import torch
 
 from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
-from signlib.pose.layout import get_layout
+from signlib.pose.layout import SMPLX_JOINT_INDEX, get_layout
 from signlib.pose.skeleton import global_transforms
 from signlib.render.avatar import Avatar, build_avatar, pose_avatar
 from signlib.render.body import BODY, LEFT_HAND, RIGHT_HAND, Identity, identity_skeleton, procedural_body
@@ -103,9 +103,10 @@ def mesh_scene(seq: Sequence, identity: Identity = Identity(), body_model=None) 
         out = body_model(seq.features, lay)
         faces = torch.from_numpy(body_model.faces)
         colors = torch.tensor(identity.skin, dtype=torch.float32).expand(out.vertices.shape[1], 3)
+        # SMPL-X has legs: frame from the waist up, as the capsule body (joint 9 is spine3).
+        rest_y = out.vertices[0, :, 1] - (out.joints[0, SMPLX_JOINT_INDEX["spine3"], 1] if out.joints.shape[1] > 9 else 0)
         return MeshScene(out.vertices.detach().float(), faces, colors,
-                         torch.ones(seq.num_frames, len(faces), dtype=torch.bool),
-                         torch.ones(out.vertices.shape[1], dtype=torch.bool))
+                         torch.ones(seq.num_frames, len(faces), dtype=torch.bool), (rest_y > WAIST).detach())
     mesh = procedural_body(lay, identity)
     tf = global_transforms(torch.from_numpy(seq.features).float(), lay, identity_skeleton(identity))
     with torch.no_grad():

@@ -4,7 +4,8 @@ with its keyframes ticked and a cursor at the current frame.
 One matplotlib figure is built per clip on an Agg canvas (no GUI backend, so it runs headless
 and inside notebooks alike); each frame only moves the line segments and the cursor, then copies
 the canvas out as an ``(H, W, 3)`` uint8 image. Missing joints (``Sequence.valid``) leave their
-bones out instead of drawing them at a fill value.
+bones out instead of drawing them at a fill value (for rotation clips, the whole part, as the mesh
+and the avatar hide it).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
 from signlib.pose.layout import xyz_layout_for
 from signlib.render.fonts import setup_fonts
+from signlib.render.body import BODY, LEFT_HAND, RIGHT_HAND
+from signlib.render.scene import part_visibility
 from signlib.render.skeleton import _PART_COLOURS, draw_timeline
 
 
@@ -42,7 +45,14 @@ class SkeletonPainter:
         lay = seq.get_layout()
         pos, self.layout = sequence_positions(seq) if positions is None else (positions, xyz_layout_for(lay))
         self.flip = not lay.y_up
-        self.valid = seq.valid_or_all() if lay.kind == "xyz" else np.ones(pos.shape[:2], bool)
+        if lay.kind == "xyz":
+            self.valid = seq.valid_or_all()
+        else:  # rotations: a part with a missing joint is hidden whole, as in the mesh and the avatar
+            parts = part_visibility(seq).numpy()
+            self.valid = np.ones(pos.shape[:2], bool)
+            codes = {"body": BODY, "left_hand": LEFT_HAND, "right_hand": RIGHT_HAND}
+            for name, start, stop in self.layout.parts:
+                self.valid[:, start:stop] = parts[:, codes[name], None]
         self.pos = np.where(self.valid[..., None], pos, np.nan)
         self.fig = Figure(figsize=(width / 100, height / 100), dpi=100)
         self.canvas = FigureCanvasAgg(self.fig)

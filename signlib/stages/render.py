@@ -148,6 +148,16 @@ def _write(stage: Stage, name: str, clip: str, kind: str, stream: Iterable[np.nd
     return Video(clip, kind, str(path.relative_to(stage.results)), len(frames), frames[len(frames) // 2])
 
 
+def smplx_model(stage: Stage):
+    """The user's SMPL-X body model when ``render.smplx_dir`` names its folder (rotation clips only;
+    the avatar keeps the capsule body), else None."""
+    if not stage.params.render.smplx_dir:
+        return None
+    from signlib.pose.body_model import SMPLXBodyModel
+
+    return SMPLXBodyModel(stage.params.render.smplx_dir)
+
+
 def render_clip(stage: Stage, outputs: dict[str, Sequence], keys: np.ndarray, timer: Timer) -> list[Video]:
     """The skeleton, mesh, avatar and comparison videos of one test clip (see the module docstring)."""
     cfg, limit = stage.params.render, stage.params.sizes.render_frames
@@ -158,7 +168,8 @@ def render_clip(stage: Stage, outputs: dict[str, Sequence], keys: np.ndarray, ti
     ticks = [int(k) for k in keys if k < kf2p.num_frames]
     videos = [_write(stage, f"{name}_skeleton", truth.id, "skeleton", timer.timed(
         "skeleton", skeleton_frames(kf2p, cfg.size, cfg.size, ticks)), truth.fps)]
-    scene = mesh_scene(kf2p, identity)
+    body_model = smplx_model(stage)
+    scene = mesh_scene(kf2p, identity, body_model)
     camera = clip_camera(scene.framing_points(), cfg.size, cfg.size)
     videos.append(_write(stage, f"{name}_mesh", truth.id, "mesh", timer.timed("mesh", mesh_frames(scene, camera)),
                          truth.fps))
@@ -168,7 +179,7 @@ def render_clip(stage: Stage, outputs: dict[str, Sequence], keys: np.ndarray, ti
             f"avatar ({avatar_backend(cfg.backend)})", avatar_frames(avatar, camera, backend=cfg.backend)), truth.fps))
     else:
         print(f"{truth.id}: keypoints, no joint rotations: no Gaussian avatar (skeleton and capsule mesh only)")
-    scenes = {n: mesh_scene(_crop(s, limit), identity) for n, s in outputs.items()}
+    scenes = {n: mesh_scene(_crop(s, limit), identity, body_model) for n, s in outputs.items()}
     shared = clip_camera(torch.cat([s.framing_points() for s in scenes.values()]), cfg.compare_size, cfg.compare_size)
     streams = {n: timer.timed("mesh (comparison tiles)", mesh_frames(s, shared)) for n, s in scenes.items()}
     videos.append(_write(stage, f"{name}_compare", truth.id, "comparison", side_by_side(
@@ -183,7 +194,8 @@ def has_rotations(seq: Sequence) -> bool:
 
 def panel(stage: Stage, outputs: dict[str, Sequence], timer: Timer):
     """A Fig-6-style still panel: one row of avatar (or, for keypoint clips, mesh) stills per
-    system at ``render.panel_frames`` evenly spaced relative times; returns the displayed image."""
+    system at ``render.panel_frames`` evenly spaced relative times, ``render.compare_size`` pixels
+    square; returns the displayed image."""
     import matplotlib.pyplot as plt
 
     cfg = stage.params.render
@@ -191,19 +203,20 @@ def panel(stage: Stage, outputs: dict[str, Sequence], timer: Timer):
     avatars = has_rotations(outputs[TRUTH])
     scenes = {n: avatar_scene(s, identity, cfg.gaussians, seed=cfg.identity_seed) if avatars else mesh_scene(s)
               for n, s in outputs.items()}
-    camera = clip_camera(torch.cat([s.framing_points() for s in scenes.values()]), cfg.size, cfg.size)
+    # Stills at the comparison tile size: a grid of systems × times is read at a glance, not zoomed.
+    camera = clip_camera(torch.cat([s.framing_points() for s in scenes.values()]), cfg.compare_size, cfg.compare_size)
     rows = {}
     for name, scene in scenes.items():
         times = np.linspace(0, scene.num_frames - 1, cfg.panel_frames).round().astype(int).tolist()
-        rows[name] = list(timer.timed(f"avatar ({avatar_backend(cfg.backend)})", avatar_frames(
+        rows[name] = list(timer.timed(f"avatar ({avatar_backend(cfg.backend)}, panel stills)", avatar_frames(
             scene, camera, backend=cfg.backend, frames=times)) if avatars else timer.timed(
-            "mesh", mesh_frames(scene, camera, frames=times)))
+            "mesh (panel stills)", mesh_frames(scene, camera, frames=times)))
     truth = outputs[TRUTH]
     fig, ax = plt.subplots(figsize=(1.6 * cfg.panel_frames, 1.8 * len(rows)))
     ax.imshow(still_grid(rows))
     ax.axis("off")
     ax.set_title(f"[{truth.language}] {truth.text}", fontsize=9)
-    return stage.figure(fig, f"panel_{truth.language}_{truth.id}", dpi=120)
+    return stage.figure(fig, f"panel_{truth.language}_{truth.id}", dpi=100)
 
 
 def render_real(stage: Stage, timer: Timer) -> list[Video]:
@@ -244,9 +257,9 @@ def contact_sheet(stage: Stage, videos: list[Video]):
 
 def speed_table(stage: Stage, timer: Timer):
     rows = timer.rows()
-    md = stage.table(rows, "speed", caption=f"Rendering speed in this run ({stage.params.render.size}² single renders, "
-                     f"{stage.params.render.compare_size}² comparison tiles), CPU seconds of rendering only "
-                     "(video encoding excluded).", digits=3)
+    md = stage.table(rows, "speed", caption=f"Rendering speed in this run ({stage.params.render.size}² videos, "
+                     f"{stage.params.render.compare_size}² comparison tiles and panel stills), seconds of rendering "
+                     "only (scene building and video encoding excluded).", digits=3)
     return md, rows
 
 

@@ -80,6 +80,9 @@ def test_missing_hand_is_hidden_not_drawn_at_the_origin():
     full = next(mesh_frames(mesh_scene(seq), camera, frames=[4]))
     hidden = next(mesh_frames(scene, camera, frames=[4]))
     assert not np.array_equal(full, hidden)
+    blue = lambda img: ((img[..., 2] > 150) & (img[..., 0] < 100)).sum()  # noqa: E731 - left hand colour
+    painter = SkeletonPainter(seq.replace(valid=valid), 96, 96)
+    assert blue(painter.frame(0)[:76]) > 0 and blue(painter.frame(4)[:76]) == 0
     av = avatar_scene(seq.replace(valid=valid), count=400)
     assert not av.visible[3:, av.avatar.part == LEFT_HAND].any() and av.visible[:3].all()
 
