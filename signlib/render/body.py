@@ -32,6 +32,8 @@ from signlib.render.primitives import capsule, ellipsoid
 
 #: Part codes of :attr:`BodyMesh.part` (hidden per frame when a part's joints are missing).
 BODY, LEFT_HAND, RIGHT_HAND = 0, 1, 2
+#: Layout part name → part code.
+PART_CODES = {"body": BODY, "left_hand": LEFT_HAND, "right_hand": RIGHT_HAND}
 _SKIN = ((0.96, 0.80, 0.69), (0.87, 0.67, 0.53), (0.76, 0.57, 0.45), (0.55, 0.38, 0.28), (0.40, 0.27, 0.20))
 # Interpreters wear dark, plain clothing so the hands stand out; the palette keeps to that.
 _SHIRT = ((0.12, 0.14, 0.20), (0.18, 0.18, 0.18), (0.10, 0.22, 0.25), (0.25, 0.12, 0.14), (0.16, 0.20, 0.12))

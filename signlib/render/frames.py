@@ -103,11 +103,8 @@ def side_by_side(streams: dict[str, Iterable[np.ndarray]], lengths: dict[str, in
         lengths: label → number of frames, when the streams are generators (otherwise ``len``).
     """
     names = list(streams)
-    counts = {n: (lengths or {}).get(n, None) for n in names}
+    counts = {n: (lengths or {}).get(n) or len(s) for n, s in streams.items()}  # len: a list of frames
     iters = {n: iter(s) for n, s in streams.items()}
-    for n, s in streams.items():
-        if counts[n] is None:
-            counts[n] = len(s)  # a list or array of frames
     last: dict[str, np.ndarray] = {}
     bar = None
     for t in range(max(counts.values())):

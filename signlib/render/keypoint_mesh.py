@@ -20,7 +20,7 @@ import torch
 
 from signlib.errors import SignlibError
 from signlib.pose.layout import Layout, get_layout
-from signlib.render.body import BODY, LEFT_HAND, RIGHT_HAND
+from signlib.render.body import BODY, LEFT_HAND, PART_CODES, RIGHT_HAND
 from signlib.render.primitives import capsule_template, perpendicular_frame
 
 _COLOURS = {BODY: (0.20, 0.24, 0.34), LEFT_HAND: (0.20, 0.47, 0.71), RIGHT_HAND: (0.84, 0.30, 0.24)}
@@ -49,7 +49,7 @@ def keypoint_bones(layout: Layout | str) -> list[tuple[int, int, int]]:
     lay = get_layout(layout)
     part_of = np.zeros(lay.num_joints, np.int64)
     for name, start, stop in lay.parts:
-        part_of[start:stop] = {"body": BODY, "left_hand": LEFT_HAND, "right_hand": RIGHT_HAND}[name]
+        part_of[start:stop] = PART_CODES[name]
     bones = [(j, p, int(part_of[j])) for j, p in enumerate(lay.parents) if p >= 0]
     if "left_shoulder" in lay.joints and "right_shoulder" in lay.joints:
         bones.append((lay.joint_index("left_shoulder"), lay.joint_index("right_shoulder"), BODY))

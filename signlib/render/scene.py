@@ -23,7 +23,7 @@ from signlib.errors import SignlibError
 from signlib.pose.layout import SMPLX_JOINT_INDEX, get_layout
 from signlib.pose.skeleton import global_transforms
 from signlib.render.avatar import Avatar, build_avatar, pose_avatar
-from signlib.render.body import BODY, LEFT_HAND, RIGHT_HAND, Identity, identity_skeleton, procedural_body
+from signlib.render.body import PART_CODES, Identity, identity_skeleton, procedural_body
 from signlib.render.camera import Camera, front_camera
 from signlib.render.keypoint_mesh import keypoint_mesh
 from signlib.render.skinning import skin_points
@@ -85,10 +85,9 @@ def part_visibility(seq: Sequence) -> torch.Tensor:
     """``(T, 3)`` bool: whether every joint of the body, left hand and right hand was observed."""
     lay = get_layout(seq.layout)
     valid = seq.valid_or_all()
-    codes = {"body": BODY, "left_hand": LEFT_HAND, "right_hand": RIGHT_HAND}
     out = np.ones((seq.num_frames, 3), bool)
     for name, start, stop in lay.parts:
-        out[:, codes[name]] = valid[:, start:stop].all(1)
+        out[:, PART_CODES[name]] = valid[:, start:stop].all(1)
     return torch.from_numpy(out)
 
 

@@ -22,7 +22,7 @@ from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
 from signlib.pose.layout import xyz_layout_for
 from signlib.render.fonts import setup_fonts
-from signlib.render.body import BODY, LEFT_HAND, RIGHT_HAND
+from signlib.render.body import PART_CODES
 from signlib.render.scene import part_visibility
 from signlib.render.skeleton import _PART_COLOURS, draw_timeline
 
@@ -50,9 +50,8 @@ class SkeletonPainter:
         else:  # rotations: a part with a missing joint is hidden whole, as in the mesh and the avatar
             parts = part_visibility(seq).numpy()
             self.valid = np.ones(pos.shape[:2], bool)
-            codes = {"body": BODY, "left_hand": LEFT_HAND, "right_hand": RIGHT_HAND}
             for name, start, stop in self.layout.parts:
-                self.valid[:, start:stop] = parts[:, codes[name], None]
+                self.valid[:, start:stop] = parts[:, PART_CODES[name], None]
         self.pos = np.where(self.valid[..., None], pos, np.nan)
         self.fig = Figure(figsize=(width / 100, height / 100), dpi=100)
         self.canvas = FigureCanvasAgg(self.fig)
