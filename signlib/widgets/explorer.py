@@ -69,7 +69,9 @@ class SampleExplorer:
 
     @property
     def widget(self):
-        return widgets.VBox([widgets.HBox([self.language, self.sample]), self.frame, self.output])
+        box = widgets.VBox([widgets.HBox([self.language, self.sample]), self.frame, self.output])
+        box.add_class("signlib-explorer")  # a stable handle for browser tests and custom CSS
+        return box
 
     def show(self, static: bool = False) -> None:
         """Display the explorer; with ``static`` also the current figure as a plain output."""
