@@ -13,7 +13,7 @@ export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export DVC_NO_UPDATE_CHECK := 1
 
-.PHONY: repro test setup clean-venv
+.PHONY: repro test setup browser lab clean-venv
 
 setup: $(STAMP)
 
@@ -27,8 +27,20 @@ repro: $(STAMP)
 	$(BIN)/dvc pull --quiet data.dvc
 	$(BIN)/dvc repro
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The browser test drives Debian's Chromium (Playwright cannot download its own browser here).
+# Installed with apt when missing and we are root; otherwise the test skips and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; \
+	  else echo "chromium missing and not root: the browser test will skip (apt-get install chromium)"; fi; }
+
+# JupyterLab on this workspace (notebooks/explore.ipynb has the widgets); the URL with its token is printed.
+lab: $(STAMP)
+	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/explore.ipynb
 
 clean-venv:
 	rm -rf $(VENV)
