@@ -40,6 +40,13 @@ from signlib.stages.common import Stage
 from signlib.triframe import TriframeDictionary
 
 TRUTH, KF2P, SLERP, NAIVE, T2P = "truth", "SignSparK KF2P", "SLERP", "naive stitching", "SignSparK T2P"
+#: Kind prefix of the preference study's per-system videos (kept off the contact sheet and players).
+STUDY = "study: "
+
+
+def shown(videos: list["Video"]) -> list["Video"]:
+    """The videos to show and tile: all but the preference study's per-system copies."""
+    return [v for v in videos if not v.kind.startswith(STUDY)]
 
 
 @dataclass(frozen=True)
@@ -136,7 +143,8 @@ class Video:
     still: np.ndarray  # the middle frame, for the contact sheet
 
 
-def _write(stage: Stage, name: str, clip: str, kind: str, stream: Iterable[np.ndarray], fps: float) -> Video:
+def _write(stage: Stage, name: str, clip: str, kind: str, stream: Iterable[np.ndarray], fps: float,
+           folder: str = "videos") -> Video:
     frames: list[np.ndarray] = []
 
     def keep(it):  # remember frames to take the middle one for the contact sheet
@@ -144,7 +152,7 @@ def _write(stage: Stage, name: str, clip: str, kind: str, stream: Iterable[np.nd
             frames.append(f)
             yield f
 
-    path = write_video(stage.results / "videos" / f"{name}.mp4", keep(stream), fps)
+    path = write_video(stage.results / folder / f"{name}.mp4", keep(stream), fps)
     return Video(clip, kind, str(path.relative_to(stage.results)), len(frames), frames[len(frames) // 2])
 
 
@@ -181,10 +189,35 @@ def render_clip(stage: Stage, outputs: dict[str, Sequence], keys: np.ndarray, ti
         print(f"{truth.id}: keypoints, no joint rotations: no Gaussian avatar (skeleton and capsule mesh only)")
     scenes = {n: mesh_scene(_crop(s, limit), identity, body_model) for n, s in outputs.items()}
     shared = clip_camera(torch.cat([s.framing_points() for s in scenes.values()]), cfg.compare_size, cfg.compare_size)
-    streams = {n: timer.timed("mesh (comparison tiles)", mesh_frames(s, shared)) for n, s in scenes.items()}
+    # Each system's tiles are kept: they are also the preference study's videos (one per system,
+    # same camera and size, unlabelled so a rater cannot tell which system is which).
+    tiles = {n: list(timer.timed("mesh (comparison tiles)", mesh_frames(s, shared))) for n, s in scenes.items()}
     videos.append(_write(stage, f"{name}_compare", truth.id, "comparison", side_by_side(
-        streams, {n: s.num_frames for n, s in scenes.items()}), truth.fps))
+        {n: iter(f) for n, f in tiles.items()}, {n: s.num_frames for n, s in scenes.items()}), truth.fps))
+    videos += [_write(stage, f"{name}/{_slug(n)}", truth.id, f"{STUDY}{n}", iter(f), truth.fps, folder="study")
+               for n, f in tiles.items()]
     return videos
+
+
+def _slug(system: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in system.lower()).strip("_")
+
+
+def study_manifest(stage: Stage, clips: list[tuple[Sequence, np.ndarray]], videos: list[Video]) -> dict:
+    """Write ``study/study.json``, the preference study's input
+    (:func:`signlib.widgets.preference.build_study`): per clip its language, text and one video per
+    system, paths relative to ``results/render``; returns it."""
+    from signlib.io import write_json
+
+    entries = []
+    for truth, _ in clips:
+        own = {v.kind.removeprefix(STUDY): v.path for v in videos if v.clip == truth.id and v.kind.startswith(STUDY)}
+        if own:
+            entries.append({"clip": f"{truth.language}_{truth.id}", "language": truth.language, "text": truth.text,
+                            "videos": own})
+    manifest = {"method": KF2P, "clips": entries}
+    write_json(stage.results / "study" / "study.json", manifest)
+    return manifest
 
 
 def has_rotations(seq: Sequence) -> bool:
