@@ -221,6 +221,19 @@ class RenderConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    """``report``: every stage's tables, figures, metrics, times and videos in one Markdown and one HTML page."""
+
+    title: str                    # the report's heading
+    embed_figures: bool           # HTML: figures inline as base64 PNG (self-contained); false: relative links
+    max_figure_kb: int            # HTML: an embedded figure above this size is downscaled first (0 = never)
+
+    def __post_init__(self):
+        validate.require(self, "title", bool(self.title.strip()), "must not be empty")
+        validate.integers(self, ("max_figure_kb",), low=0)
+
+
+@dataclass(frozen=True)
 class Params:
     """All sections of ``params.yaml``, each as its dataclass."""
 
@@ -232,6 +245,7 @@ class Params:
     evaluate: EvaluateConfig
     ablations: AblationsConfig
     render: RenderConfig
+    report: ReportConfig
 
     @property
     def sizes(self) -> Sizes:

@@ -25,7 +25,8 @@ def _code(path: Path) -> ast.Module:
 
 def test_there_is_a_notebook_per_notebook_stage():
     assert [p.stem for p in NOTEBOOKS] == ["01_curate_poses", "02_train_fast", "03_mine_keyframes",
-                                          "04_train_signspark", "05_evaluate", "06_ablations", "07_render"]
+                                          "04_train_signspark", "05_evaluate", "06_ablations", "07_render",
+                                          "08_report"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

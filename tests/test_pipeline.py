@@ -229,6 +229,37 @@ def test_render_stage_writes_playable_videos_panels_and_speeds(smoke_repo):
 
 
 @pytest.mark.slow
+def test_report_stage_writes_one_page_that_mentions_every_stage(smoke_repo):
+    from urllib.parse import unquote
+
+    dst = smoke_repo[0]
+    out = dst / "results/report"
+    md, page = (out / "report.md").read_text(), (out / "report.html").read_text()
+    stages = yaml.safe_load((dst / "dvc.yaml").read_text())["stages"]
+    notebooks = [n for n, spec in stages.items() if "signlib.notebook" in spec.get("cmd", "") and n != "report"]
+    assert notebooks == ["corpus", "fast", "keyframes", "signspark", "evaluate", "ablations", "render"]
+    for k, name in enumerate(notebooks, 1):  # a section per notebook stage, in pipeline order, with its description
+        assert f"\n## {k}. {name}\n\n{stages[name]['desc']}\n" in md and f'<h2 id="{k}-{name}">' in page, name
+    variants = yaml.safe_load((dst / "params.yaml").read_text())["ablations"]["variants"]
+    every = [n for n in stages if "foreach" not in stages[n] and n != "report"]
+    every += [f"train_ablation@{v}" for v in variants]
+    assert all(f"\n| {name} | " in md for name in every)  # the stage-times table lists every stage
+    assert _metrics(dst, "report")["stages"] == {"built": 7, "not_built": 0}
+    assert "### evaluate: claims" in md and "### ablations: claims" in md
+    # every table and figure, the figures embedded: the page needs no other file and makes no request
+    tables = sorted((dst / "results").glob("*/tables/*.md"))
+    assert all(f"]({os.path.relpath(t, out)})" in md for t in tables)
+    figures = sorted((dst / "results").glob("*/figures/*.png"))
+    sources = re.findall(r'<img [^>]*src="([^"]*)"', page)
+    assert len(sources) == len(figures) and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert 'src="http' not in page and "<script" not in page and "<link" not in page
+    videos = {p.resolve() for p in (dst / "results/render/videos").glob("*.mp4")}
+    links = [h for h in re.findall(r"\]\(([^)]+)\)", md) if "/videos/" in h]
+    assert videos and {(out / unquote(h)).resolve() for h in links} == videos and len(links) == len(videos)
+    assert _no_error_cells(out / "08_report.ipynb")
+
+
+@pytest.mark.slow
 def test_second_repro_finds_nothing_to_do_and_dag_lists_every_stage(smoke_repo):
     dst, env, _, _ = smoke_repo
     assert "up to date" in _run([".venv/bin/dvc", "status"], dst, env)
@@ -273,8 +304,8 @@ def test_exp_show_lists_two_experiments_and_metrics_diff_compares_commits(smoke_
     # the stages reading the sampler rerun, the rest come from DVC's run cache
     log = _run([".venv/bin/dvc", "exp", "run", "--temp", "-S", "base.profile=smoke", "-S", "signspark.sampler.steps=4"],
                dst, env)
-    # (render draws SignSparK's samples, so it reruns too)
-    assert set(re.findall(r"Running stage '(\w+)'", log)) == {"signspark", "evaluate", "render"}, log
+    # (render draws SignSparK's samples, so it reruns too; the report reads all three)
+    assert set(re.findall(r"Running stage '(\w+)'", log)) == {"signspark", "evaluate", "render", "report"}, log
     rows = json.loads(_run([".venv/bin/dvc", "exp", "show", "--json"], dst, env, stdout_only=True))
     experiments = [e for row in rows for e in (row.get("experiments") or [])]
     assert len(experiments) >= 2
