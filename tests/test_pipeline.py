@@ -221,8 +221,16 @@ def test_render_stage_writes_playable_videos_panels_and_speeds(smoke_repo):
     assert not list((out / "videos").glob(".partial/*"))
     figures = {p.stem for p in (out / "figures").glob("*.png")}
     assert "contact_sheet" in figures and sum(f.startswith("panel_") for f in figures) == 4
+    # The preference study's input: every clip's systems as separate, equally long videos.
+    manifest = json.loads((out / "study" / "study.json").read_text())
+    assert manifest["method"] == "SignSparK KF2P" and len(manifest["clips"]) == 4
+    study = []
+    for entry in manifest["clips"]:
+        assert {"truth", "SignSparK KF2P", "SLERP", "SignSparK T2P"} <= set(entry["videos"]), entry
+        study += [out / rel for rel in entry["videos"].values()]
+    assert all(read_video(p).shape[0] == 12 for p in study)
     metrics = _metrics(dst, "render")
-    assert metrics["videos"] == len(videos) and metrics["frames_written"] == 12 * len(videos)
+    assert metrics["videos"] == len(videos) + len(study) and metrics["frames_written"] == 12 * metrics["videos"]
     assert {"skeleton", "mesh", "avatar_cpu"} <= set(metrics["renderers"])
     assert all(r["frames"] > 0 and r["seconds_per_frame"] > 0 for r in metrics["renderers"].values())
     assert _no_error_cells(out / "07_render.ipynb")
