@@ -4,7 +4,7 @@
 of :class:`Trial` s (one per clip and comparison "method vs X", order and sides drawn from a seed, plus
 attention checks: truth against a frozen copy of itself). :func:`record` appends an answer to a JSONL
 file atomically, :func:`read_answers` reads them, :func:`summary` gives preference rates with exact
-(:func:`clopper_pearson`) intervals and attention pass rates. :class:`Session` is the controller behind
+(:mod:`~signlib.widgets.preference_stats`) intervals and attention pass rates. :class:`Session` is the controller behind
 ``preference_view.PreferenceView`` (current trial, answer, progress, resume); :func:`simulate` plays a
 rater. An answers line holds ``study`` (id), ``index``, ``clip``, ``kind``, ``left``, ``right``,
 ``choice`` ("left" | "right"), ``chosen`` (a system), ``expected`` and ``correct`` (attention checks,
@@ -32,9 +32,9 @@ import numpy as np
 from signlib.errors import SignlibError, file_error
 from signlib.io import read_json
 from signlib.render.video import read_video, write_video
+from signlib.widgets.preference_stats import Summary, opponent, ordered, summary
 
 FROZEN = "truth (frozen)"  # the system name of an attention check's frozen copy
-ORDER = ("truth", "SLERP", "naive stitching", "SignSparK T2P")  # the paper's columns; others follow, sorted
 SIDES = ("left", "right")
 KINDS = ("comparison", "attention")
 _KEYS = ("index", "kind", "left", "right", "choice", "rater")  # what summary and resuming read of a line
@@ -78,15 +78,6 @@ class Study:
 
 def _other(side: str) -> str:
     return "right" if side == "left" else "left"
-
-
-def _versus(left: str, right: str, method: str) -> str:
-    return right if left == method else left  # the system the method is compared with
-
-
-def _ordered(systems: Iterable[str]) -> list[str]:
-    systems = set(systems)
-    return [s for s in ORDER if s in systems] + sorted(systems - set(ORDER))
 
 
 def _read_manifest(path: Path) -> tuple[str, list[dict]]:
@@ -135,7 +126,7 @@ def build_study(manifest_path: str | os.PathLike, seed: int, comparisons: Iterab
     manifest_path = Path(manifest_path)
     method, clips = _read_manifest(manifest_path)
     root = manifest_path.parent.parent
-    present = _ordered(s for clip in clips for s in clip["videos"] if s != method)
+    present = ordered(s for clip in clips for s in clip["videos"] if s != method)
     chosen = present if comparisons is None else list(comparisons)
     for name in chosen:
         if name not in present:
@@ -257,68 +248,6 @@ def read_answers(path: str | os.PathLike) -> list[dict]:
     return answers
 
 
-def clopper_pearson(wins: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Exact binomial interval for ``wins`` of ``n``: the p at which each binomial tail at ``wins``
-    is (1 - level) / 2, i.e. the Beta quantiles B⁻¹(α/2; k, n-k+1) and B⁻¹(1-α/2; k+1, n-k), with
-    0 at k = 0 and 1 at k = n (where that Beta is degenerate). n = 0 gives (0, 1)."""
-    from scipy.stats import beta
-
-    if not 0 <= wins <= n:
-        raise SignlibError(f"wins must lie in 0..n, got wins={wins}, n={n}")
-    alpha = 1.0 - level
-    low = 0.0 if wins == 0 else float(beta.ppf(alpha / 2, wins, n - wins + 1))
-    high = 1.0 if wins == n else float(beta.ppf(1 - alpha / 2, wins + 1, n - wins))
-    return low, high
-
-
-@dataclasses.dataclass(frozen=True)
-class Summary:
-    """The study's tables. ``comparisons``, per compared system in the paper's order: ``comparison``
-    ("method vs X"), ``versus``, ``n``, ``wins`` (method chosen), ``rate`` (NaN at n = 0),
-    ``ci_low``/``ci_high`` (exact interval), ``excluded`` (answers left out because their rater
-    failed an attention check). ``raters``: ``rater``, ``checks``, ``passed``, ``pass_rate`` (NaN
-    without checks), ``answers`` (comparisons), ``excluded``. ``excluded_raters``: their names."""
-
-    method: str
-    comparisons: tuple[dict, ...]
-    raters: tuple[dict, ...]
-    excluded_raters: tuple[str, ...]
-
-
-def summary(answers: Iterable[dict], method: str, level: float = 0.95) -> Summary:
-    """Preference for ``method`` per comparison, from answers as :func:`read_answers` gives them.
-    A rater who fails any attention check is left out of every comparison row (each row counts the
-    answers so excluded) but stays in ``raters`` with the pass rate."""
-    answers = list(answers)
-    raters: dict[str, dict] = {}
-    for a in answers:
-        row = raters.setdefault(a["rater"], {"rater": a["rater"], "checks": 0, "passed": 0, "answers": 0})
-        row["checks" if a["kind"] == "attention" else "answers"] += 1
-        row["passed"] += a["kind"] == "attention" and a["choice"] == a.get("expected")
-    for row in raters.values():
-        row["pass_rate"] = row["passed"] / row["checks"] if row["checks"] else math.nan
-        row["excluded"] = row["passed"] < row["checks"]
-    counts: dict[str, list[int]] = {}  # versus -> [n, wins, excluded]
-    for a in (a for a in answers if a["kind"] == "comparison"):
-        if method not in (a["left"], a["right"]):
-            raise SignlibError(f"method {method!r} is on neither side of {a['rater']}'s answer to trial "
-                               f"{a['index']} ({a['left']} vs {a['right']})")
-        count = counts.setdefault(_versus(a["left"], a["right"], method), [0, 0, 0])
-        if raters[a["rater"]]["excluded"]:
-            count[2] += 1
-        else:
-            count[0] += 1
-            count[1] += (a["left"] if a["choice"] == "left" else a["right"]) == method
-    rows = []
-    for versus in _ordered(counts):
-        n, wins, excluded = counts[versus]
-        low, high = clopper_pearson(wins, n, level)
-        rows.append({"comparison": f"{method} vs {versus}", "versus": versus, "n": n, "wins": wins,
-                     "rate": wins / n if n else math.nan, "ci_low": low, "ci_high": high, "excluded": excluded})
-    by_name = tuple(raters[name] for name in sorted(raters))
-    return Summary(method, tuple(rows), by_name, tuple(r["rater"] for r in by_name if r["excluded"]))
-
-
 class Session:
     """One rater working through ``study``, recording into ``answers_path`` (the widget's controller).
     On a file already holding answers of this rater to this study (same ``study.id``) it resumes at
@@ -367,7 +296,7 @@ def simulate(study: Study, answers_path: str | os.PathLike, rater: str, prefer: 
     ``attention``: probability of answering an attention check correctly. Response times are
     uniform in 2–8 s; every draw comes from ``numpy.random.default_rng(seed)``.
     """
-    for x in {_versus(t.left, t.right, study.method) for t in study.trials if t.kind == "comparison"}:
+    for x in {opponent(t.left, t.right, study.method) for t in study.trials if t.kind == "comparison"}:
         if not 0.0 <= prefer.get(x, math.nan) <= 1.0:
             raise SignlibError(f"prefer needs a probability in [0, 1] for {x!r}, got {prefer.get(x)!r}")
     if not 0.0 <= attention <= 1.0:
@@ -379,7 +308,7 @@ def simulate(study: Study, answers_path: str | os.PathLike, rater: str, prefer: 
             side = trial.expected if rng.random() < attention else _other(trial.expected)
         else:
             method_side = "left" if trial.left == study.method else "right"
-            wins = rng.random() < prefer[_versus(trial.left, trial.right, study.method)]
+            wins = rng.random() < prefer[opponent(trial.left, trial.right, study.method)]
             side = method_side if wins else _other(method_side)
         session.answer(side, seconds=float(rng.uniform(2.0, 8.0)))
     return session

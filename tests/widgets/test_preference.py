@@ -13,8 +13,8 @@ from scipy.stats import binom, binomtest
 
 from signlib.errors import SignlibError
 from signlib.render.video import read_video, write_video
-from signlib.widgets.preference import (FROZEN, Session, Trial, build_study, clopper_pearson, read_answers,
-                                        record, simulate, summary)
+from signlib.widgets.preference import FROZEN, Session, Trial, build_study, read_answers, record, simulate
+from signlib.widgets.preference_stats import clopper_pearson, summary
 from signlib.widgets.preference_view import PreferenceView
 
 METHOD = "SignSparK KF2P"
