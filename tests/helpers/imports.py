@@ -143,6 +143,7 @@ LAYERS = (
     ("evaluate", "widgets"),
     ("config",),
     ("stages",),
+    ("tutorial",),
     ("notebook",),
 )
 #: Model packages stay pure: they take their own config dataclass and expose the model and its
