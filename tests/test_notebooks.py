@@ -56,3 +56,13 @@ def test_every_notebook_opens_its_stage_and_writes_its_metrics(path):
     source = ast.unparse(_code(path))
     assert "open_stage(" in source and "stage.write_metrics(" in source
     assert all("id" in c for c in _cells(path))  # nbformat 5: cells carry ids
+
+
+def test_the_interactive_notebook_is_thin_too():
+    """``explore.ipynb`` is no stage, but the same rule holds: parameters first, then calls."""
+    path = REPO / "notebooks" / "explore.ipynb"
+    code = [c for c in _cells(path) if c["cell_type"] == "code"]
+    assert code[0]["metadata"].get("tags") == ["parameters"]
+    defined = [n for n in ast.walk(_code(path))
+               if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))]
+    assert defined == []

@@ -330,3 +330,17 @@ def test_exp_show_lists_two_experiments_and_metrics_diff_compares_commits(smoke_
     _run([*GIT, "commit", "-q", "-m", "four sampler steps"], dst, env)
     diff = _run([".venv/bin/dvc", "metrics", "diff", "HEAD~1", "HEAD"], dst, env)
     assert "results/evaluate/metrics.json" in diff and "table3.signspark.body_mean" in diff
+
+
+@pytest.mark.slow
+def test_the_explore_notebook_runs_on_the_built_workspace(smoke_repo, tmp_path):
+    """What a user opens after `make repro`: the explorer, the editor over the trained model and the
+    preference study over the render stage's videos all build (headless: widgets without a front end)."""
+    dst, env = smoke_repo[0], smoke_repo[1]
+    out = tmp_path / "explore.ipynb"
+    _run([".venv/bin/python", "-m", "papermill", "-k", "python3", "notebooks/explore.ipynb", str(out),
+          "-p", "answers_path", str(tmp_path / "answers" / "answers.jsonl")], dst, env)
+    assert _no_error_cells(out)
+    assert out.read_text().count("application/vnd.jupyter.widget-view+json") >= 3  # explorer, editor, study
+    assert any((tmp_path / "answers" / "study_work").rglob("*.mp4"))  # the attention checks' frozen videos
+    assert not (dst / "study_answers").exists()  # the answers went where the parameter said

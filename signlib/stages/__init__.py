@@ -2,11 +2,12 @@
 
 Notebook stages (``open_stage`` from :mod:`~signlib.stages.common`, then calls into the stage's
 module, then figures and tables): ``corpus`` (01), ``fast`` (02), ``keyframes`` (03),
-``signspark`` (04), ``evaluate`` (05). Training stages (``python -m signlib.stages.<stage>``, see
+``signspark`` (04), ``evaluate`` (05), ``ablations`` (06), ``render`` (07), ``report`` (08). Training stages (``python -m signlib.stages.<stage>``, see
 :mod:`~signlib.stages.training`): ``train_fast``, ``train_text2gloss``, ``train_signspark``,
-``train_backtranslation``, ``train_regression``, ``train_realdata``. Helpers shared by several
-stages: :mod:`~signlib.stages.paths` (where products live) and :mod:`~signlib.stages.realdata` (the
-real DGS sentences as a check).
+``train_backtranslation``, ``train_regression``, ``train_realdata``, ``train_ablation``. Helpers
+shared by several stages: :mod:`~signlib.stages.paths` (where products live) and
+:mod:`~signlib.stages.realdata` (the real DGS sentences as a check). Not a stage:
+:mod:`~signlib.stages.explore`, what the interactive ``notebooks/explore.ipynb`` loads and builds.
 
 Stages import everything below them; nothing below imports a stage.
 """
