@@ -52,15 +52,34 @@ def _optional(what: str, load, path: Path):
     return load(path)
 
 
+def find_params(params_path: str | os.PathLike) -> Path:
+    """``params_path`` as given, or (relative and not here) in the nearest folder above that has it:
+    JupyterLab starts a notebook's kernel in the notebook's folder, ``notebooks/``, not the root."""
+    path = Path(params_path)
+    here = Path.cwd()
+    for folder in ([] if path.is_absolute() else [here, *here.parents]):
+        if (folder / path).is_file():
+            return (folder / path).resolve()
+    if path.is_file():
+        return path.resolve()
+    raise SignlibError(f"{params_path}: not found in {here} or any folder above it; pass the workspace's params.yaml")
+
+
 def open_workspace(params_path: str | os.PathLike = "params.yaml") -> Workspace:
-    """Load the built parts of the workspace that ``params_path`` describes."""
+    """Load the built parts of the workspace that ``params_path`` describes. The workspace's paths
+    (``build/``, ``models/``, ``results/``) are relative to the folder of its ``params.yaml``, so that
+    folder becomes the working directory (the notebook says so)."""
+    params_path = find_params(params_path)
+    if Path.cwd() != params_path.parent:
+        print(f"working in {params_path.parent} (the workspace root)")
+        os.chdir(params_path.parent)
     params = load_params(params_path)
     paths = Paths(params.base)
     if not paths.curated.exists():
         raise SignlibError(f"{paths.curated}: no curated corpus; run `dvc repro corpus` first")
     manifest = paths.results("render") / "study" / "study.json"
     return Workspace(
-        Path(params_path), Corpus(paths.curated),
+        params_path, Corpus(paths.curated),
         _optional("keyframes", partial(read_keyframes, policy=EVALUATION_POLICY), paths.keyframes),
         _optional("SignSparK", load_signspark, paths.model("signspark", "signspark")),
         _optional("text-to-gloss", lambda p: Translator(*load_text2gloss(p)), paths.model("signspark", "text2gloss")),
