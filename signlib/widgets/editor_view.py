@@ -115,6 +115,7 @@ class KeyframeEditorView:
     def open_clip(self) -> None:
         seq, keys = self.clips[self.clip.value]
         self.editor.open_clip(seq, keys)
+        self.language.value = seq.language  # a sentence typed next starts in the clip's language
         self.regenerate()
 
     def open_text(self) -> None:
@@ -156,6 +157,7 @@ class KeyframeEditorView:
             g for lang, g in self.editor.dictionary.frames if lang == src.language)
         if list(self.sign.options) != glosses:
             self.sign.options = glosses
+            self.sign.value = glosses[0] if glosses else None  # a fresh list selects nothing by itself
         self.status.value = (f"generation {self.generations}: SignSparK KF2P {result.seconds:.2f} s, "
                              f"{len(self.editor.frames)} keyframes; mean change {self.last_change:.4f}")
         self._prepare()

@@ -4,8 +4,8 @@ over a tiny workspace; the test runs it, drags a keyframe marker with the mouse,
 the kernel regenerated a different sequence, then picks a side in the study.
 
 Screenshots go to the test's tmp folder, and also to ``$SIGNLIB_SCREENSHOTS`` when it is set (the
-README's images: ``SIGNLIB_SCREENSHOTS=docs/images make test-browser``). Skips, saying why, when
-Chromium or Playwright is missing (``make test`` installs both).
+README's images come from the built workspace instead: ``docs/screenshots.py``). Skips, saying why,
+when Chromium or Playwright is missing (``make test`` installs both).
 """
 
 from __future__ import annotations
@@ -13,19 +13,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 HELPERS = Path(__file__).resolve().parents[1] / "helpers"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+sys.path.insert(0, str(HELPERS))
+
+from lab_browser import CHROMIUM, drag, jupyterlab, run_notebook  # noqa: E402
 
 pytestmark = [
     pytest.mark.slow,
@@ -48,50 +45,11 @@ def _notebook(root: Path) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def lab(tmp_path):
     """A JupyterLab server on 127.0.0.1 serving ``tmp_path``; yields its base URL and token."""
-    port, token = _free_port(), secrets.token_hex(16)
-    # No "official Jupyter news?" toast over the widgets (it asks for a network the test never uses).
-    labconfig = tmp_path / ".jupyter" / "labconfig"
-    labconfig.mkdir(parents=True)
-    (labconfig / "page_config.json").write_text(json.dumps(
-        {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
-    log = open(tmp_path / "lab.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}",
-         "--LabApp.expose_app_in_browser=True", *(["--allow-root"] if os.geteuid() == 0 else [])],
-        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
-        # Its own config and runtime folders: the user's Jupyter settings do not leak into the test.
-        env={**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / ".jupyter"),
-             "JUPYTER_RUNTIME_DIR": str(tmp_path / ".runtime")})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"JupyterLab exited: {(tmp_path / 'lab.log').read_text()[-2000:]}")
-                time.sleep(0.5)
-        else:
-            pytest.fail("JupyterLab did not answer within 60 s")
-        yield url, token
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with jupyterlab(tmp_path) as server:
+        yield server
 
 
 def _shot(locator, name: str, tmp_path: Path) -> Path:
@@ -118,13 +76,7 @@ def test_drag_a_keyframe_in_jupyterlab_and_the_sequence_regenerates(lab, tmp_pat
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
-        page.goto(f"{url}/lab/tree/widgets.ipynb?token={token}")
-        page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=90_000)
-        # Run the cells only once the kernel is up: earlier, JupyterLab drops the request.
-        page.wait_for_function("() => { const w = window.jupyterapp.shell.currentWidget;"
-                               " return w && w.sessionContext && w.sessionContext.kernelDisplayStatus === 'idle'; }",
-                               timeout=120_000)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        run_notebook(page, url, token, "widgets.ipynb")
         timeline = page.locator(".signlib-timeline")
         timeline.wait_for(timeout=240_000)
         page.locator(".signlib-editor-status").filter(has_text="generation 1").wait_for(timeout=120_000)
@@ -134,15 +86,8 @@ def test_drag_a_keyframe_in_jupyterlab_and_the_sequence_regenerates(lab, tmp_pat
         assert _generation(page)[0] == 1
 
         marker = timeline.locator(".keyframe[data-index='1'] circle")
-        marker.scroll_into_view_if_needed()
         before_frame = int(timeline.locator(".keyframe[data-index='1']").get_attribute("data-frame"))
-        box = marker.bounding_box()
-        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        page.mouse.move(x, y)
-        page.mouse.down()
-        page.mouse.move(x + 40, y, steps=8)
-        page.mouse.move(x + 80, y, steps=8)
-        page.mouse.up()
+        drag(page, marker, 80)
         page.locator(".signlib-editor-status").filter(has_text="generation 2").wait_for(timeout=60_000)
         generation, change = _generation(page)
         frames = [int(f) for f in timeline.locator(".keyframe").evaluate_all(

@@ -35,7 +35,8 @@ def test_opening_a_clip_fills_the_timeline_the_pad_and_the_frame(view):
     assert view.timeline.frames == [5, 12, 19, 30, 39, 49] and view.timeline.num_frames == 60
     assert [s["gloss"] for s in view.timeline.segments] == ["CAT", "SLEEP"]
     assert _image(view).shape[1] == 3 * 96 and set(view.pad.handles) == {"left", "right"}
-    assert list(view.sign.options) == ["CAT", "DOG"] and "generation 1" in view.status.value
+    assert list(view.sign.options) == ["CAT", "DOG"] and view.sign.value == "CAT" and view.language.value == "DGS"
+    assert "generation 1" in view.status.value
 
 
 def test_a_dropped_marker_moves_the_keyframe_regenerates_and_keeps_it_selected(view):
