@@ -4,7 +4,8 @@
 passes gradients straight through (``z + (q - z).detach()``). The codebook is not trained by the
 optimiser: in training mode every forward pass moves it by exponential moving averages of the
 vectors assigned to each code (counts and sums, Laplace-smoothed so an empty code does not divide
-by zero), the update of VQ-VAE-2 and SOKE's decoupled tokenizer. A code that has been assigned
+by zero), the update of VQ-VAE-2 and SOKE's decoupled tokenizer; the first training batch seeds the
+codes. A code that has been assigned
 almost nothing for a while (its EMA count below ``dead_threshold``) is **reset** to a random input
 vector of the current batch, so the codebook does not collapse onto a few codes. The commitment
 loss ``β |z - sg(q)|²`` keeps the encoder close to its codes.
@@ -58,6 +59,7 @@ class EMAQuantizer(nn.Module):
         self.register_buffer("ema_count", torch.ones(size))
         self.register_buffer("ema_sum", codes.clone())
         self.register_buffer("resets", torch.zeros((), dtype=torch.long))
+        self.register_buffer("initialised", torch.zeros((), dtype=torch.bool))
 
     def nearest(self, z: torch.Tensor) -> torch.Tensor:
         """``(N, C)`` → ``(N,)`` index of the nearest code."""
@@ -69,6 +71,17 @@ class EMAQuantizer(nn.Module):
         if indices.numel() and (indices.min() < 0 or indices.max() >= self.size):
             raise SignlibError(f"code indices must lie in [0, {self.size}), got {indices.min()}..{indices.max()}")
         return self.codebook[indices]
+
+    @torch.no_grad()
+    def _initialise(self, flat: torch.Tensor) -> None:
+        """Codes drawn from the first training batch: random codes far from a fresh encoder's
+        outputs would leave all but one unused from the start."""
+        pick = flat[torch.randint(len(flat), (self.size,), device=flat.device)]
+        pick = pick + 1e-3 * flat.std() * torch.randn_like(pick)  # distinct even where inputs repeat
+        self.codebook.copy_(pick)
+        self.ema_sum.copy_(pick)
+        self.ema_count.fill_(1.0)
+        self.initialised.fill_(True)
 
     @torch.no_grad()
     def _update(self, flat: torch.Tensor, indices: torch.Tensor) -> None:
@@ -91,6 +104,8 @@ class EMAQuantizer(nn.Module):
         if z.shape[-1] != self.dim:
             raise SignlibError(f"EMAQuantizer: inputs have {z.shape[-1]} channels, the codebook {self.dim}")
         flat = z.reshape(-1, self.dim)
+        if self.training and not self.initialised:
+            self._initialise(flat.detach())
         indices = self.nearest(flat.detach())
         if self.training:
             self._update(flat.detach(), indices)

@@ -20,6 +20,15 @@ def test_each_vector_gets_its_nearest_code_and_gradients_pass_straight_through()
     torch.testing.assert_close(z.grad, torch.ones_like(z))  # the straight-through estimator
 
 
+def test_the_first_training_batch_seeds_the_codes():
+    torch.manual_seed(4)
+    q = EMAQuantizer(32, 2).train()
+    data = 0.01 * torch.randn(500, 2) + 3.0  # far from randn codes
+    q(data)
+    assert bool(q.initialised) and torch.cdist(q.codebook, data).min(1).values.max() < 0.01
+    assert q.eval()(data).perplexity > 8  # many codes in use, not one
+
+
 def test_ema_updates_move_the_codes_onto_the_clusters_of_the_data():
     torch.manual_seed(1)
     centres = torch.tensor([[5.0, 0.0], [-5.0, 0.0], [0.0, 5.0]])
@@ -38,6 +47,7 @@ def test_codes_nobody_uses_are_reset_to_data():
     with torch.no_grad():
         q.codebook += 100.0  # every code far away: all but the nearest go unused
         q.ema_sum.copy_(q.codebook)
+        q.initialised.fill_(True)  # keep these codes (no seeding from the first batch)
     data = torch.randn(256, 2)
     for _ in range(20):
         q(data)
