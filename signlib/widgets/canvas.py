@@ -26,9 +26,9 @@ import traitlets
 from signlib.data.positions import sequence_positions
 from signlib.data.sequence import Sequence
 from signlib.pose.layout import Layout
+from signlib.render.skeleton import _PART_COLOURS  # the pad draws parts in the skeleton figures' colours
 
 STATIC = Path(__file__).parent / "static"
-_PART_COLOURS = {"body": "#444444", "left_hand": "#1f77b4", "right_hand": "#d62728"}
 
 
 class Timeline(anywidget.AnyWidget):
