@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from signlib import validate
 from signlib.backtranslation.configs import BackTranslationConfig
-from signlib.baselines.configs import RegressionConfig
+from signlib.baselines.configs import RegressionConfig, SignLLMConfig, SokeConfig
 from signlib.errors import SignlibError
 from signlib.generate.configs import (BatchConfig, FlowLossConfig, GuidanceSearchConfig, SamplerConfig, SignSparKConfig,
                                       Text2GlossConfig)
@@ -149,6 +149,24 @@ class RegressionSection(ModelSection):
 
 
 @dataclass(frozen=True)
+class SokeSection:
+    """``evaluate.soke``: the SOKE-style tokenised generator (trained by ``train_soke``)."""
+
+    model: SokeConfig
+    tokenizer_train: OptimConfig     # the decoupled VQ-VAE tokenizer (steps: soke_tokenizer_steps)
+    train: OptimConfig               # each text-to-token generator (steps: soke_steps)
+
+
+@dataclass(frozen=True)
+class SignLLMSection:
+    """``evaluate.signllm``: SignLLM's MLSF and Prompt2LangGloss (trained by ``train_signllm``)."""
+
+    model: SignLLMConfig
+    train: OptimConfig               # every pose decoder (steps: signllm_steps, split over MLSF's languages)
+    prompt_train: OptimConfig        # Prompt2LangGloss's prompt-to-gloss model (steps: signllm_prompt_steps)
+
+
+@dataclass(frozen=True)
 class EvaluateConfig:
     """``evaluate``: the paper's tables, and the two models only evaluation needs."""
 
@@ -159,6 +177,8 @@ class EvaluateConfig:
     guidance: GuidanceSearchConfig  # guidance scales searched on the validation split
     backtranslation: BackTranslationSection
     regression: RegressionSection
+    soke: SokeSection
+    signllm: SignLLMSection
 
     def __post_init__(self):
         validate.integers(self, ("batch_size", "workers"))

@@ -30,6 +30,10 @@ class Sizes:
     text2gloss_steps: int       # training steps of the text-to-gloss transformer (retrieval T2P)
     backtranslation_steps: int  # training steps of the pose-to-text model that scores B-T BLEU
     regression_steps: int       # training steps of the regression text-to-pose baseline
+    soke_tokenizer_steps: int   # training steps of the SOKE-style decoupled VQ-VAE tokenizer
+    soke_steps: int             # training steps of each SOKE-style text-to-token generator (plain, retrieval)
+    signllm_steps: int          # training steps of each SignLLM pose decoder (MLSF: split over its languages)
+    signllm_prompt_steps: int   # training steps of SignLLM Prompt2LangGloss's prompt-to-gloss model
     realdata_steps: int         # training steps of the SignSparK trained on the 16 real DGS sentences
     render_frames: int          # frames rendered per video of the render stage (0 = the whole clip)
 
@@ -47,16 +51,19 @@ PROFILES: dict[str, Sizes] = {
     "smoke": Sizes(max_frames=512, max_clips=6, figure_examples=1, corpus_signers=4, corpus_sentences=3,
                    corpus_signs=60, corpus_zipf=2.0, fast_steps=20, ablation_steps=10, signspark_steps=20,
                    generator_ablation_steps=6, ablation_seeds=2, ablation_step_limit=10,
-                   text2gloss_steps=20, backtranslation_steps=20, regression_steps=20, realdata_steps=10,
+                   text2gloss_steps=20, backtranslation_steps=20, regression_steps=20, soke_tokenizer_steps=20, soke_steps=20,
+                   signllm_steps=20, signllm_prompt_steps=20, realdata_steps=10,
                    render_frames=12),
     "default": Sizes(max_frames=512, max_clips=0, figure_examples=2, corpus_signers=10, corpus_sentences=30,
                      corpus_signs=0, corpus_zipf=2.0, fast_steps=500, ablation_steps=300, signspark_steps=1200,
                      generator_ablation_steps=160, ablation_seeds=2, ablation_step_limit=1000,
-                     text2gloss_steps=700, backtranslation_steps=600, regression_steps=200, realdata_steps=150,
+                     text2gloss_steps=700, backtranslation_steps=600, regression_steps=200, soke_tokenizer_steps=200,
+                     soke_steps=200, signllm_steps=120, signllm_prompt_steps=150, realdata_steps=150,
                      render_frames=0),
     "paper": Sizes(max_frames=1024, max_clips=0, figure_examples=4, corpus_signers=40, corpus_sentences=100,
                    corpus_signs=0, corpus_zipf=2.0, fast_steps=20000, ablation_steps=5000, signspark_steps=100000,
                    generator_ablation_steps=20000, ablation_seeds=5, ablation_step_limit=1000,
-                   text2gloss_steps=20000, backtranslation_steps=30000, regression_steps=30000, realdata_steps=2000,
+                   text2gloss_steps=20000, backtranslation_steps=30000, regression_steps=30000, soke_tokenizer_steps=30000,
+                   soke_steps=30000, signllm_steps=30000, signllm_prompt_steps=20000, realdata_steps=2000,
                    render_frames=0),
 }
