@@ -148,8 +148,9 @@ def test_evaluate_stage_writes_tables_1b_2_3_claims_figure_and_metrics(smoke_rep
         assert all((tables / f"{stem}.{ext}").exists() for ext in ("md", "csv", "tex")), stem
     table2 = (tables / "table2_t2p.md").read_text()
     assert "DTW-PA-JPE body (cm/step)" in table2 and "(m, path total)" in table2 and "±" in table2
-    for system in ("Regression (PT-like)", "SignSparK T2P (no keyframes)", "SignSparK SR-T2P (retrieved keyframes)"):
-        assert system in table2
+    for system in ("Regression (PT-like)", "SignSparK T2P (no keyframes)", "SignSparK SR-T2P (retrieved keyframes)",
+                   "SOKE-style", "SOKE-style + retrieval", "SignLLM MLSF", "SignLLM Prompt2LangGloss"):
+        assert f"| {system} |" in table2, system
     assert all(lang in table2 for lang in ("| ASL |", "| BSL |", "| DGS |", "| CSL |", "| all |"))
     table3 = (tables / "table3_kf2p.md").read_text()
     assert "BLEU drop (%)" in table3 and "| GT |" in table3 and "| SLERP |" in table3
@@ -159,7 +160,17 @@ def test_evaluate_stage_writes_tables_1b_2_3_claims_figure_and_metrics(smoke_rep
                                       "kf2p_beats_slerp_keyframed_span_every_language",
                                       "kf2p_beats_its_keyframe_track_keyframed_span",
                                       "retrieval_t2p_beats_gloss_free_t2p", "gloss_free_t2p_beats_regression",
-                                      "keyframe_stitching_beats_naive_stitching"}
+                                      "keyframe_stitching_beats_naive_stitching",
+                                      "signspark_sr_t2p_beats_soke_style_retrieval",
+                                      "gloss_free_signspark_t2p_beats_soke_style",
+                                      "gloss_free_signspark_t2p_beats_soke_style_retrieval",
+                                      "gloss_free_signspark_t2p_beats_signllm_mlsf",
+                                      "gloss_free_signspark_t2p_beats_signllm_prompt2langgloss",
+                                      "gloss_free_signspark_t2p_beats_every_t2p_baseline"}
+    assert set(metrics["soke_tokenizer"]) == {"body", "left_hand", "right_hand"}
+    assert all(row["reconstruction"] > 0 for row in metrics["soke_tokenizer"].values())
+    for name in ("soke_style", "soke_style_retrieval", "signllm_mlsf", "signllm_prompt2langgloss"):
+        assert metrics["table2"][name]["body_mean"] > 0, name
     assert all((tables / f"{stem}.md").exists() for stem in ("guidance_validation", "table3_by_frequency"))
     assert set(metrics["guidance"]) == {"kf2p_key_scale", "kf2p_text_scale", "kf2p_temperature", "t2p_text_scale"}
     assert metrics["table3_by_frequency"] and all(
@@ -168,8 +179,9 @@ def test_evaluate_stage_writes_tables_1b_2_3_claims_figure_and_metrics(smoke_rep
     assert metrics["table2"]["regression"]["body_mean"] > 0
     assert 0 <= metrics["backtranslation"]["bleu4_ground_truth"] <= 100
     assert (dst / "results/evaluate/figures/regression_to_mean.png").exists()
-    for name in ("backtranslation", "regression"):
-        assert (dst / "models/evaluate" / name / "final.pt").exists()
+    for name in ("backtranslation", "regression", "soke_tokenizer", "soke", "soke_retrieval", "signllm_mlsf/ASL",
+                 "signllm_p2lg/prompt", "signllm_p2lg/pose"):
+        assert (dst / "models/evaluate" / name / "final.pt").exists(), name
     if REALDATA is None:
         assert not (tables / "realdata_dgs.md").exists()
         assert (dst / "models/evaluate/realdata_signspark/skipped.json").exists()

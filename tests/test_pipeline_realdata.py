@@ -78,7 +78,9 @@ def test_every_stage_runs_and_skips_what_needs_a_dictionary(real_repo):
     assert "retrieval T2P skipped" in _outputs(dst, "signspark", "04_train_signspark")
     evaluate = _metrics(dst, "evaluate")
     assert "table1b" not in evaluate and "table2" in evaluate
-    assert "signspark_sr_t2p" not in evaluate["table2"]
+    assert "signspark_sr_t2p" not in evaluate["table2"] and "soke_style_retrieval" not in evaluate["table2"]
+    assert {"soke_style", "signllm_mlsf", "signllm_prompt2langgloss"} <= set(evaluate["table2"])
+    assert (dst / "models/evaluate/soke_retrieval/skipped.json").exists()
     assert not (dst / "results/evaluate/tables/table1b_stitching.md").exists()
     assert "Table 1b (stitching) and retrieval T2P are skipped" in _outputs(dst, "evaluate", "05_evaluate")
     # keypoints have no joint rotations: skeleton and capsule-mesh videos, no avatar

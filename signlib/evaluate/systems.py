@@ -10,7 +10,7 @@ request ``i`` of a batch is seeded by its index in the batch plus ``seed``.
 | task | systems |
 |---|---|
 | KF2P (Table 3) | :func:`ground_truth_system`, :func:`slerp_system`, :func:`track_system`, :func:`kf2p_system` |
-| T2P (Table 2) | :func:`regression_system`, :func:`t2p_system`, :func:`sr_t2p_system` |
+| T2P (Table 2) | :func:`regression_system`, :func:`t2p_system`, :func:`sr_t2p_system`, :func:`text_system` |
 | stitching (Table 1b) | :func:`naive_stitch_system`, :func:`stitch_system` |
 """
 
@@ -136,5 +136,19 @@ def regression_system(model: ProgressiveTransformer, batch_size: int = 64) -> Sy
     def run(truths, keyframes):
         return generate_regression(model, [s.text for s in truths], [s.language for s in truths],
                                    batch_size=batch_size)
+
+    return run
+
+
+def text_system(generate: Callable[[list[str], list[str]], list[Sequence]]) -> System:
+    """Any text-to-pose generator ``generate(texts, languages) -> sequences`` (the SOKE-style and
+    SignLLM baselines, :mod:`signlib.stages.t2p_baselines`): it reads only each truth's text and
+    language."""
+
+    def run(truths, keyframes):
+        out = generate([s.text for s in truths], [s.language for s in truths])
+        if len(out) != len(truths):
+            raise SignlibError(f"text_system: the generator returned {len(out)} sequences for {len(truths)} texts")
+        return out
 
     return run

@@ -5,7 +5,8 @@ Reads every earlier product: the curated corpus (test split, unseen signers) wit
 keyframes (always :data:`~signlib.keyframes.EVALUATION_POLICY`), SignSparK and text-to-gloss, the
 tri-frame dictionary and citation clips (stitching and retrieval T2P, skipped with a note when the
 corpus has no isolated-sign dictionary), and the models ``train_backtranslation``,
-``train_regression`` and ``train_realdata`` wrote.
+``train_regression``, ``train_soke``, ``train_signllm`` and ``train_realdata`` wrote (the tokenised
+and SignLLM baselines through :mod:`signlib.stages.t2p_baselines`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from signlib.generate.text2gloss import Translator, load_text2gloss
 from signlib.keyframes import EVALUATION_POLICY, clip_keyframes, read_keyframes
 from signlib.segment.evaluation import load_segmenter
 from signlib.stages.common import Stage, slug
+from signlib.stages import t2p_baselines as tb
 from signlib.stages.realdata import kf2p_sentences, load_real_sentences
 from signlib.triframe import TriframeDictionary
 
@@ -64,6 +66,7 @@ class Inputs:
     citations: dict | None
     backtranslator: PoseToText
     regression: ProgressiveTransformer
+    baselines: dict                      # {name: system} of the SOKE-style and SignLLM baselines
 
 
 def load(stage: Stage) -> Inputs:
@@ -79,11 +82,12 @@ def load(stage: Stage) -> Inputs:
     val = [corpus.load(c.id) for c in corpus.select("val")]
     val, val_keys = validation_clips(val, [clip_keyframes(s, keyframes) for s in val],
                                      stage.params.evaluate.guidance.clips)
+    translator = Translator(*load_text2gloss(paths.model("signspark", "text2gloss")))
     inputs = Inputs(corpus, test, [clip_keyframes(s, keyframes) for s in test], val, val_keys,
-                    load_signspark(paths.model("signspark", "signspark")),
-                    Translator(*load_text2gloss(paths.model("signspark", "text2gloss"))), triframe, citations,
+                    load_signspark(paths.model("signspark", "signspark")), translator, triframe, citations,
                     load_backtranslation(paths.model("evaluate", "backtranslation")),
-                    load_regression(paths.model("evaluate", "regression")))
+                    load_regression(paths.model("evaluate", "regression")),
+                    tb.load_systems(paths, translator, citations, stage.params.evaluate.batch_size))
     print(f"profile {stage.params.base.profile}: {len(test)} test clips of {len(corpus.signers('test'))} unseen signers; "
           f"sampler: {stage.params.signspark.sampler}")
     return inputs
@@ -138,7 +142,8 @@ def run_tasks(stage: Stage, inputs: Inputs, guidance: GuidancePick) -> dict[str,
     if len(keyed) < len(inputs.test):
         print(f"{len(inputs.test) - len(keyed)} test clips without FAST keyframes are left out of KF2P")
     plans = {"T2P": (inputs.test, inputs.test_keyframes,
-                     {REGRESSION: sy.regression_system(inputs.regression), T2P: sy.t2p_system(m, t2p_sampler)})}
+                     {REGRESSION: sy.regression_system(inputs.regression), **inputs.baselines,
+                      T2P: sy.t2p_system(m, t2p_sampler)})}
     if t2p_sampler != base:
         plans["T2P"][2][T2P_1] = sy.t2p_system(m, base)
     if keyed:
@@ -200,6 +205,17 @@ def table_2(stage: Stage, task: Task) -> tuple[object, list[dict]]:
     return md, summary
 
 
+def tokenizer_table(stage: Stage) -> tuple[object | None, list[dict]]:
+    """The SOKE-style tokenizer's codebooks and validation reconstruction error, per part."""
+    rows = tb.tokenizer_rows(stage.paths)
+    if not rows:
+        return None, []
+    md = stage.table(rows, "soke_tokenizer", caption="The SOKE-style decoupled tokenizer (one VQ-VAE per part, 4x "
+                     "temporal downsampling): codebook size, codes used on the validation clips, and the reconstruction "
+                     "error of encoding and decoding the validation clips (what no generator using these tokens can beat).")
+    return md, rows
+
+
 def table_1b(stage: Stage, task: Task | None) -> tuple[object | None, list[dict]]:
     if task is None:
         return None, []
@@ -248,6 +264,7 @@ def claims(stage: Stage, summaries: dict[str, list[dict]]) -> tuple[object, list
         rows.append(claim_row("Retrieval T2P beats gloss-free T2P", "2", SR_T2P, T2P, o2,
                               pose_metrics(procrustes=True)))
     rows.append(claim_row("Gloss-free T2P beats regression", "2", T2P, REGRESSION, o2, pose_metrics(procrustes=True)))
+    rows += tb.claims(o2, T2P, SR_T2P, (REGRESSION,))
     if o1b:
         rows.append(claim_row("Keyframe stitching beats naive stitching", "1b", STITCH, NAIVE, o1b,
                               pose_metrics() + bleu))
@@ -295,7 +312,7 @@ def _columns(row: dict) -> dict:
 
 def metrics(inputs: Inputs, tasks: dict[str, Task], upper: list[dict], summaries: dict[str, list[dict]],
             speeds: dict[str, float], claim_rows: list[dict], real: dict[str, dict], guidance: GuidancePick,
-            by_frequency: list[dict]) -> dict:
+            by_frequency: list[dict], tokenizer: list[dict] = ()) -> dict:
     """``metrics.json``, nested by table: ``table3.signspark.body_mean`` and so on (headline numbers;
     path totals, MPJPE, the std and the per-language rows are in the tables)."""
     out = {"test_clips": len(inputs.test), "kf2p_clips": len(tasks["KF2P"].truths) if "KF2P" in tasks else 0,
@@ -316,6 +333,8 @@ def metrics(inputs: Inputs, tasks: dict[str, Task], upper: list[dict], summaries
     if SR_T2P in tasks["T2P"].outputs:
         out["table2"]["sr_t2p_retrieved_fraction"] = float(np.mean([s.meta["retrieved"]
                                                                      for s in tasks["T2P"].outputs[SR_T2P]]))
+    if tokenizer:
+        out["soke_tokenizer"] = {r["part"]: {k: v for k, v in r.items() if k != "part"} for r in tokenizer}
     if real:
         out["realdata"] = {slug(name): {k: row[k] for k in ("body_mean", "hand_mean") if k in row}
                            for name, row in real.items()}

@@ -14,7 +14,8 @@ from signlib.errors import SignlibError
 from signlib.evaluate import production
 from signlib.evaluate.production import crop, run_systems, score, score_outputs, summarize_rows
 from signlib.evaluate.systems import (ground_truth_system, kf2p_system, naive_stitch_system, regression_system,
-                                      slerp_system, sr_t2p_system, stitch_system, t2p_system)
+                                      slerp_system, sr_t2p_system, stitch_system, t2p_system,
+                                      text_system)
 from signlib.generate import modes
 from signlib.generate.configs import TextEncoderConfig
 from signlib.generate.sampling import SamplerConfig
@@ -108,6 +109,21 @@ def test_regression_system_is_generate_regression_on_the_truths_texts_and_langua
     out = regression_system(net, batch_size=1)(truths, [np.array([3]), np.array([4])])
     _assert_same(out, generate_regression(net, [s.text for s in truths], [s.language for s in truths]))
     assert [s.text for s in out] == [s.text for s in truths]
+
+
+def test_text_system_passes_only_texts_and_languages_and_checks_the_count():
+    seen = []
+
+    def generate(texts, languages):
+        seen.append((texts, languages))
+        return [_seq(12, i, text=t, language=l) for i, (t, l) in enumerate(zip(texts, languages))]
+
+    truths = [_seq(30, 0), _seq(20, 1, language="DGS", text="Der Tee ist kalt.")]
+    out = text_system(generate)(truths, [np.array([3]), np.array([4])])
+    assert seen == [(["Her tea is cold.", "Der Tee ist kalt."], ["ASL", "DGS"])]
+    assert [s.language for s in out] == ["ASL", "DGS"]
+    with pytest.raises(SignlibError, match="returned 1 sequences for 2 texts"):
+        text_system(lambda t, l: generate(t, l)[:1])(truths, [np.array([3])] * 2)
 
 
 def test_sr_t2p_falls_back_to_t2p_when_no_gloss_is_known(model, dictionary):
