@@ -65,6 +65,26 @@ def make_sampler(clips, batch_size: int, max_frames: int | None = None, bucket: 
     return sample_batch
 
 
+def teacher_forced(model, net, batch: dict, input_noise: float | None = None, what: str = "regression loss"
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The teacher-forced pass every loss of a :class:`ProgressiveTransformer` shares: ``x (B, T, D)``
+    (``batch["x1"]`` normalised), the predicted ``frames (B, T, D)`` and ``counter (B, T)``, and the
+    counter target ``(B, T)``. ``model`` is what is called (the DDP wrapper in a distributed run),
+    ``net`` the decoder itself; ``input_noise`` (default: the config's) jitters the input frames."""
+    noise = net.config.input_noise if input_noise is None else input_noise
+    x = net.normalise(batch["x1"])
+    if x.shape[-1] != net.dim:
+        raise SignlibError(f"{what}: batch has {x.shape[-1]} channels, the model's layout "
+                           f"{net.config.layout!r} has {net.dim}")
+    frames_in, counter_in, counter_target = teacher_inputs(net, x, batch["lengths"])
+    if noise > 0:  # the start frame (position 0) is the model's own, it stays clean
+        jitter = noise * torch.randn_like(frames_in)
+        jitter[:, 0] = 0.0
+        frames_in = frames_in + jitter
+    frames, counter = model(frames_in, counter_in, batch["texts"], batch["languages"])
+    return x, frames, counter, counter_target
+
+
 def make_loss(input_noise: float | None = None, counter_weight: float | None = None):
     """``loss_fn(model, batch) -> (loss, {"loss", "mse", "counter"})``; ``input_noise`` and
     ``counter_weight`` default to the model's config. ``mse`` is the mean squared error per
@@ -74,19 +94,9 @@ def make_loss(input_noise: float | None = None, counter_weight: float | None = N
 
     def loss_fn(model, batch):
         net = getattr(model, "module", model)
-        noise = net.config.input_noise if input_noise is None else input_noise
         weight = net.config.counter_weight if counter_weight is None else counter_weight
-        x = net.normalise(batch["x1"])                                             # (B, T, D)
-        if x.shape[-1] != net.dim:
-            raise SignlibError(f"regression loss: batch has {x.shape[-1]} channels, the model's layout "
-                               f"{net.config.layout!r} has {net.dim}")
+        x, frames, counter, counter_target = teacher_forced(model, net, batch, input_noise, "regression loss")
         length_mask = batch["length_mask"]
-        frames_in, counter_in, counter_target = teacher_inputs(net, x, batch["lengths"])
-        if noise > 0:  # the start frame (position 0) is the model's own, it stays clean
-            jitter = noise * torch.randn_like(frames_in)
-            jitter[:, 0] = 0.0
-            frames_in = frames_in + jitter
-        frames, counter = model(frames_in, counter_in, batch["texts"], batch["languages"])
         w = (batch["valid"] & length_mask[..., None]).to(x.dtype)
         mse = ((frames - x) ** 2 * w).sum() / w.sum().clamp_min(1.0)
         m = length_mask.to(x.dtype)

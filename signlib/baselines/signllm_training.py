@@ -37,8 +37,8 @@ import torch
 from torch import nn
 
 from signlib.baselines.configs import SignLLMConfig
-from signlib.baselines.regression import ProgressiveTransformer, teacher_inputs
-from signlib.baselines.regression_training import as_clips
+from signlib.baselines.regression import ProgressiveTransformer
+from signlib.baselines.regression_training import as_clips, teacher_forced
 from signlib.baselines.signllm import pose_text, prompt, tagged_glosses
 from signlib.data.batching import length_mask, pad_stack
 from signlib.errors import SignlibError
@@ -128,19 +128,9 @@ def make_rl_loss(config: SignLLMConfig, input_noise: float | None = None, counte
     def loss_fn(model, batch):
         trainee = getattr(model, "module", model)
         net = trainee.model
-        noise = net.config.input_noise if input_noise is None else input_noise
         weight = net.config.counter_weight if counter_weight is None else counter_weight
-        x = net.normalise(batch["x1"])                                             # (B, T, D)
-        if x.shape[-1] != net.dim:
-            raise SignlibError(f"SignLLM loss: batch has {x.shape[-1]} channels, the model's layout "
-                               f"{net.config.layout!r} has {net.dim}")
+        x, frames, counter, counter_target = teacher_forced(model, net, batch, input_noise, "SignLLM loss")
         lengths, real = batch["lengths"], batch["length_mask"]
-        frames_in, counter_in, counter_target = teacher_inputs(net, x, lengths)
-        if noise > 0:  # as the regression loss: the start frame stays clean
-            jitter = noise * torch.randn_like(frames_in)
-            jitter[:, 0] = 0.0
-            frames_in = frames_in + jitter
-        frames, counter = model(frames_in, counter_in, batch["texts"], batch["languages"])
         w = (batch["valid"] & real[..., None]).to(x.dtype)
         sq, n_sq = ((frames - x) ** 2 * w).sum((1, 2)), w.sum((1, 2))               # (B,), (B,)
         m = real.to(x.dtype)
