@@ -37,7 +37,7 @@ from signlib.errors import SignlibError
 from signlib.generate.text import build_text_encoder
 from signlib.layers import DecoderStack, Standardised, select_cache, sinusoid
 from signlib.pose.layout import get_layout
-from signlib.text.tokens import check_language
+from signlib.text.tokens import text_requests
 
 KIND = "regression"
 
@@ -116,14 +116,7 @@ def teacher_inputs(model: ProgressiveTransformer, x: torch.Tensor, lengths: torc
 
 def _check_requests(model: ProgressiveTransformer, texts, languages, max_frames: int | None
                     ) -> tuple[list, list, int]:
-    if isinstance(texts, str) or isinstance(languages, str):
-        raise SignlibError("generate_regression: texts and languages must be lists (one entry per text), not strings")
-    texts, languages = list(texts), list(languages)
-    if len(texts) != len(languages) or not texts:
-        raise SignlibError(f"generate_regression: need as many texts as languages (>= 1), got "
-                           f"{len(texts)} and {len(languages)}")
-    for lang in languages:
-        check_language(lang)
+    texts, languages = text_requests("generate_regression", texts, languages)
     limit = model.config.max_frames if max_frames is None else max_frames
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= model.config.max_frames:
         raise SignlibError(f"generate_regression: max_frames={max_frames!r} is outside [1, "

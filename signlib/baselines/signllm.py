@@ -56,7 +56,7 @@ from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError, file_error
 from signlib.generate.text2gloss import Text2Gloss, load_text2gloss, translate
 from signlib.text.glosses import GlossVocab
-from signlib.text.tokens import SIGN_LANGUAGES, check_language
+from signlib.text.tokens import SIGN_LANGUAGES, check_language, text_requests
 
 MLSF_KIND, P2LG_KIND = "signllm_mlsf", "signllm_p2lg"
 PROMPT_DIR, POSE_DIR = "prompt", "pose"
@@ -153,21 +153,10 @@ def load_p2lg(folder: str | os.PathLike) -> Prompt2LangGloss:
     return Prompt2LangGloss(model, vocab, load_regression(Path(folder) / POSE_DIR))
 
 
-def _requests(name: str, texts, languages) -> tuple[list, list]:
-    if isinstance(texts, str) or isinstance(languages, str):
-        raise SignlibError(f"{name}: texts and languages must be lists (one entry per text), not strings")
-    texts, languages = list(texts), list(languages)
-    if len(texts) != len(languages) or not texts:
-        raise SignlibError(f"{name}: need as many texts as languages (>= 1), got {len(texts)} and {len(languages)}")
-    for lang in languages:
-        check_language(lang)
-    return texts, languages
-
-
 def generate_mlsf(mlsf: MLSF, texts, languages, batch_size: int = 64, progress: bool = False) -> list[Sequence]:
     """One sequence per text from its language's decoder (greedy, as :func:`generate_regression`);
     ``meta["model"]`` names the decoder that ran."""
-    texts, languages = _requests("generate_mlsf", texts, languages)
+    texts, languages = text_requests("generate_mlsf", texts, languages)
     missing = sorted(set(languages) - set(mlsf.models))
     if missing:
         raise SignlibError(f"generate_mlsf: no model for sign language {', '.join(missing)}; "
@@ -192,7 +181,7 @@ def generate_p2lg(p2lg: Prompt2LangGloss, texts, languages, batch_size: int = 64
     its leading tag, None without one), ``tag_ok`` (it is the requested language) and
     ``pose_text`` (what the pose decoder read: the requested language's tag and the predicted glosses).
     """
-    texts, languages = _requests("generate_p2lg", texts, languages)
+    texts, languages = text_requests("generate_p2lg", texts, languages)
     glosses = translate(p2lg.prompt, p2lg.vocab, [prompt(t, x) for t, x in zip(texts, languages)], languages,
                         batch_size=batch_size)
     inputs, tags = [], []

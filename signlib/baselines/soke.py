@@ -39,7 +39,7 @@ from signlib.checkpoint import load_model, read_card, save_card
 from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
 from signlib.layers import Standardised
-from signlib.text.tokens import check_language
+from signlib.text.tokens import text_requests
 
 TOKENIZER_KIND, GENERATOR_KIND = "soke_tokenizer", "soke_generator"
 #: ``(language, gloss)`` → ``(start, end)`` frames of the sign inside its citation clip.
@@ -224,17 +224,7 @@ def generate_soke(system: SokeSystem, texts, languages, glosses=None, translate:
     sequence has ``4 × tokens`` frames (at least one token, at most ``ceil(max_frames / 4)``);
     ``meta``: ``tokens``, ``stopped_by`` (``"eos"`` or ``"max_tokens"``), ``retrieved`` (signs).
     """
-    if isinstance(texts, str) or isinstance(languages, str):
-        raise SignlibError("generate_soke: texts, languages: must be lists (one entry per text), not strings")
-    texts, languages = list(texts), list(languages)
-    if len(texts) != len(languages) or not texts:
-        raise SignlibError(f"generate_soke: texts, languages: need as many texts as languages (>= 1), got "
-                           f"{len(texts)} and {len(languages)}")
-    for i, lang in enumerate(languages):
-        try:
-            check_language(lang)
-        except SignlibError as err:
-            raise SignlibError(f"generate_soke: languages[{i}]: {err}") from None
+    texts, languages = text_requests("generate_soke", texts, languages)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise SignlibError(f"generate_soke: batch_size={batch_size!r} must be a positive integer")
     retrieval = _retrieval(system, texts, languages, glosses, translate, citations)

@@ -28,6 +28,22 @@ def check_language(language: str) -> str:
     return language
 
 
+def text_requests(name: str, texts, languages) -> tuple[list, list]:
+    """``(texts, languages)`` as lists, one known sign language per text and at least one text;
+    a bare string for either (a text, not a list of them) is refused. Errors start with ``name``,
+    the function the caller was asked to run."""
+    if isinstance(texts, str) or isinstance(languages, str):
+        raise SignlibError(f"{name}: texts and languages must be lists (one entry per text), not strings")
+    texts, languages = list(texts), list(languages)
+    if len(texts) != len(languages) or not texts:
+        raise SignlibError(f"{name}: need as many texts as languages (>= 1), got {len(texts)} and {len(languages)}")
+    for i, lang in enumerate(languages):
+        if lang not in LANGUAGE_IDS:
+            raise SignlibError(f"{name}: languages[{i}]: unknown sign language {lang!r}; known: "
+                               f"{', '.join(SIGN_LANGUAGES)}")
+    return texts, languages
+
+
 def text_ids(text: str, language: str | None, language_token: bool = True, max_bytes: int = 256) -> list[int]:
     """Ids of one text: ``[<LANG>] + utf-8 bytes``.
 

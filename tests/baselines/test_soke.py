@@ -233,7 +233,7 @@ def test_save_and_load_give_the_same_sequences(trained, tmp_path):
     (True, dict(glosses=None), "glosses, translate: pass exactly one"),
     (True, dict(languages=["ASL", "XSL"]), r"languages\[1\]: unknown sign language 'XSL'"),
     (False, dict(glosses=[["CAT"], ["BIRD"]], citations=None), "glosses: this generator was trained without retrieval"),
-    (False, dict(citations=None, texts=["One cat."]), "texts, languages: need as many"),
+    (False, dict(citations=None, texts=["One cat."]), "need as many texts as languages"),
     (False, dict(citations=None, batch_size=0), "batch_size=0"),
 ])
 def test_bad_generation_requests_are_named(trained, retrieval, changes, message):
