@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import math
 import os
 import warnings
 from pathlib import Path
@@ -73,22 +74,67 @@ class SourceSpec:
     text_tier: str = ""
 
 
+#: A corpus.yaml is a dozen lines; anything this large is some other file (and slow to parse).
+MAX_SPEC_BYTES = 64 * 1024
+
+
+def _spec_mapping(path: Path) -> dict:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # missing: read_yaml_mapping says so, with the hint
+    if size > MAX_SPEC_BYTES:
+        raise file_error(path, f"{size} bytes is far too large for a corpus spec (limit {MAX_SPEC_BYTES})")
+    try:
+        return read_yaml_mapping(path, "no corpus.yaml: base.data_dir must point to a corpus folder (see README)")
+    # read_yaml_mapping reports missing files and YAML syntax; these come from the bytes or the OS.
+    except SignlibError:
+        raise
+    except UnicodeDecodeError as e:
+        raise file_error(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except (ValueError, OverflowError, RecursionError) as e:  # PyYAML: e.g. a "\U" escape beyond unicode
+        raise file_error(path, f"not valid YAML ({type(e).__name__}: {str(e)[:80]})") from None
+    except OSError as e:
+        raise file_error(path, f"cannot read file ({e.strerror or e})") from None
+
+
+def _text(raw: dict, key: str, path: Path) -> str:
+    """A string value; ``null`` is "". YAML reads ``no`` as False and ``1.0`` as a number, so only
+    real strings are accepted and the error says to quote the value."""
+    value = raw[key]
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise file_error(path, f"key {key!r} must be a string (quote it), got {type(value).__name__} {str(value)[:40]}")
+    return value
+
+
 def read_spec(data_dir: str | os.PathLike) -> SourceSpec:
-    """Parse ``<data_dir>/corpus.yaml``."""
+    """Parse ``<data_dir>/corpus.yaml``; every key is checked for presence and type."""
     path = Path(data_dir) / "corpus.yaml"
-    raw = read_yaml_mapping(path, "no corpus.yaml: base.data_dir must point to a corpus folder (see README)")
+    raw = _spec_mapping(path)
     for key in raw:
         if key not in _KEYS and key not in _OPTIONAL:
-            raise file_error(path, f"unknown key {key!r}; known keys: {', '.join((*_KEYS, *_OPTIONAL))}")
+            raise file_error(path, f"unknown key {str(key)[:40]!r}; known keys: {', '.join((*_KEYS, *_OPTIONAL))}")
     for key in _KEYS:
         if key not in raw:
             raise file_error(path, f"missing key {key!r}")
     if raw["format"] not in FORMATS:
-        raise file_error(path, f"format {raw['format']!r} is not one of {', '.join(FORMATS)}")
-    return SourceSpec(format=raw["format"], files=str(raw["files"]), fps=float(raw["fps"]),
-                      language=str(raw["language"]), signers=str(raw["signers"] or ""),
-                      eaf_tier=str(raw["eaf_tier"]), synthetic=dict(raw["synthetic"] or {}),
-                      text_tier=str(raw.get("text_tier") or ""))
+        raise file_error(path, f"format {str(raw['format'])[:40]!r} is not one of {', '.join(FORMATS)}")
+    fps = raw["fps"]
+    try:
+        ok = isinstance(fps, (int, float)) and not isinstance(fps, bool) and math.isfinite(fps) and fps > 0
+    except OverflowError:  # an integer too large for a float
+        ok = False
+    if not ok:
+        raise file_error(path, f"fps must be a positive number, got {str(fps)[:40]}")
+    synthetic = raw["synthetic"] if raw["synthetic"] is not None else {}
+    if not isinstance(synthetic, dict):
+        raise file_error(path, f"key 'synthetic' must be a mapping of generator settings, got {type(synthetic).__name__}")
+    return SourceSpec(format=raw["format"], files=_text(raw, "files", path), fps=float(fps),
+                      language=_text(raw, "language", path), signers=_text(raw, "signers", path),
+                      eaf_tier=_text(raw, "eaf_tier", path), synthetic=dict(synthetic),
+                      text_tier=_text(raw, "text_tier", path) if "text_tier" in raw else "")
 
 
 def _signers(data_dir: Path, spec: SourceSpec) -> dict[str, str]:
@@ -97,12 +143,30 @@ def _signers(data_dir: Path, spec: SourceSpec) -> dict[str, str]:
     path = data_dir / spec.signers
     try:
         with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
+            reader = csv.DictReader(fh)
+            rows = [(reader.line_num, r) for r in reader]
+            header = reader.fieldnames or []
     except FileNotFoundError:
         raise file_error(path, "signers file not found") from None
-    if rows and not {"clip", "signer"} <= set(rows[0]):
+    except OSError as e:
+        raise file_error(path, f"cannot read file ({e.strerror or e})") from None
+    except UnicodeDecodeError as e:
+        raise file_error(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except csv.Error as e:  # DictReader's own line_num lags a row behind while the row fails
+        raise file_error(path, f"line {reader.reader.line_num}: not a valid CSV row ({e})") from None
+    if rows and not {"clip", "signer"} <= set(header):
         raise file_error(path, "needs columns 'clip' and 'signer'")
-    return {r["clip"]: r["signer"] for r in rows}
+    for line, row in rows:
+        if row.get("clip") is None or row.get("signer") is None or None in row:
+            raise file_error(path, f"line {line}: {len(header)} columns expected")
+    return {r["clip"]: r["signer"] for _, r in rows}
+
+
+def _visible(root: Path, paths) -> list[Path]:
+    """``paths`` under ``root``, sorted, without hidden ones. pathlib's glob matches names that
+    start with "." (unlike a shell), and that is how signlib's atomic writers name their temporary
+    files (``.clip.npz.x1y2.npz``): one left by a killed writer must not be read as a clip."""
+    return sorted(p for p in paths if not any(part.startswith(".") for part in p.relative_to(root).parts))
 
 
 def synth_spec(settings: dict, sizes: SourceSizes, seed: int):
@@ -143,7 +207,7 @@ def load_source(data_dir: str | os.PathLike, work_dir: str | os.PathLike, seed: 
         data_dir = generate_corpus(work_dir / "source", synth_spec(spec.synthetic, sizes, seed), progress=progress)
         spec, cap = read_spec(data_dir), 0
     signers = _signers(data_dir, spec)
-    files = sorted(data_dir.glob(spec.files)) if spec.files else []
+    files = _visible(data_dir, data_dir.glob(spec.files)) if spec.files else []
     if not files:
         raise file_error(data_dir, f"no files match {spec.files!r}")
     out, per_language = [], {}
@@ -202,7 +266,7 @@ def load_dictionary(source_dir: str | os.PathLike, fps: float = 25.0) -> list[Se
     from signlib.data.formats.signspark import read_signspark
 
     out = []
-    for path in sorted(Path(source_dir).glob("dictionary/*/*.npz")):
+    for path in _visible(Path(source_dir), Path(source_dir).glob("dictionary/*/*.npz")):
         seq = read_signspark(path, fps=fps)
         lang = seq.language or path.parent.name
         out.append(seq.replace(id=f"{lang.lower()}_{path.stem}", signer=f"{lang.lower()}_informant", language=lang))

@@ -12,17 +12,19 @@ records have no fps, signer or missing-frame mask; ``.pose`` has no rotations). 
 ``meta``        () str       JSON: layout, fps, text, language, signer, id
 ==============  ===========  ==================================================
 
-Loaded with ``allow_pickle=False``: a clip file can never execute code.
+Read through :func:`signlib.data.formats.npz.read_npz`: object arrays are refused (a clip file can
+never execute code) and no header can make the reader allocate more than the file holds.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
-import zipfile
 
 import numpy as np
 
+from signlib.data.formats.npz import read_npz
 from signlib.data.sequence import Segment, Sequence
 from signlib.errors import SignlibError, file_error
 from signlib.io import write_npz
@@ -42,30 +44,68 @@ def write_clip(path: str | os.PathLike, seq: Sequence) -> None:
         meta=np.array(json.dumps(meta, ensure_ascii=False, sort_keys=True))), compress=False)
 
 
+def _field(arrays: dict, name: str, kinds: str, ndim: int, path) -> np.ndarray:
+    arr = arrays[name]
+    if arr.dtype.kind not in kinds or arr.ndim != ndim:
+        want = {"f": "float", "b": "bool", "iu": "integer", "U": "unicode"}[kinds]
+        raise file_error(path, f"field {name!r} must be a {ndim}-d {want} array, got {arr.dtype} {arr.shape}")
+    return arr
+
+
+def _meta(arr: np.ndarray, path) -> dict:
+    """The ``meta`` JSON, with every key present and of the right type."""
+    try:
+        meta = json.loads(str(arr[()]))
+    except (ValueError, RecursionError) as err:
+        raise file_error(path, f"field 'meta' is not valid JSON ({type(err).__name__})") from None
+    if not isinstance(meta, dict):
+        raise file_error(path, f"field 'meta' must be a JSON object, got {type(meta).__name__}")
+    for key in _META:
+        if key not in meta:
+            raise file_error(path, f"field 'meta' has no key {key!r}")
+        if key != "fps" and not isinstance(meta[key], str):
+            raise file_error(path, f"meta {key!r} must be a string, got {type(meta[key]).__name__}")
+    fps = meta["fps"]
+    try:
+        ok = isinstance(fps, (int, float)) and not isinstance(fps, bool) and math.isfinite(fps) and fps > 0
+    except OverflowError:  # an integer too large for a float
+        ok = False
+    if not ok:
+        raise file_error(path, f"meta 'fps' must be a positive number, got {str(fps)[:40]}")
+    return meta
+
+
 def read_clip(path: str | os.PathLike) -> Sequence:
-    """Read a clip written by :func:`write_clip`."""
+    """Read a clip written by :func:`write_clip`.
+
+    Raises:
+        SignlibError: naming the file (and field) for anything :func:`~signlib.data.formats.npz.read_npz`
+            refuses, a missing field, a field of the wrong dtype or rank, ``bio`` values other than
+            0/1/2, a glosses/segments count mismatch, bad ``meta`` JSON, or a clip
+            :class:`Sequence` refuses (wrong width, NaN, segments outside the clip, ...).
+    """
+    arrays = read_npz(path)
+    missing = [f for f in _FIELDS if f not in arrays]
+    if missing:
+        raise file_error(path, f"not a signlib clip: missing field {missing[0]!r}")
+    features = _field(arrays, "features", "f", 2, path)
+    valid = _field(arrays, "valid", "b", 2, path)
+    bio = _field(arrays, "bio", "iu", 1, path)
+    segs = _field(arrays, "segments", "iu", 2, path)
+    glosses = _field(arrays, "glosses", "U", 1, path)
+    meta = _meta(_field(arrays, "meta", "U", 0, path), path)
+    if segs.shape[1] != 2 or len(glosses) != len(segs):
+        raise file_error(path, f"fields 'segments' {segs.shape} and 'glosses' {glosses.shape} must be (N, 2) and (N,)")
+    # Checked before the int8 cast in Sequence, which would wrap e.g. 258 round to a valid 2.
+    if bio.size and not np.isin(bio, (0, 1, 2)).all():
+        raise file_error(path, "field 'bio' must hold only 0 (O), 1 (I) and 2 (B)")
+    with np.errstate(over="ignore"):  # float64 beyond float32 becomes inf, which Sequence reports
+        features = features.astype(np.float32)
     try:
-        with np.load(path, allow_pickle=False) as z:
-            missing = [f for f in _FIELDS if f not in z.files]
-            if missing:
-                raise file_error(path, f"not a signlib clip: missing field {missing[0]!r}")
-            arrays = {f: z[f] for f in _FIELDS}
-    except FileNotFoundError:
-        raise file_error(path, "file not found") from None
-    except SignlibError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-        raise file_error(path, f"unreadable clip file ({type(err).__name__}: {err})") from None
-    try:
-        meta = json.loads(str(arrays["meta"]))
-        segs = arrays["segments"].reshape(-1, 2)
-        glosses = arrays["glosses"].tolist()
         return Sequence(
-            features=arrays["features"], layout=meta["layout"], fps=float(meta["fps"]), valid=arrays["valid"],
-            bio=arrays["bio"] if arrays["bio"].size else None,
-            segments=tuple(Segment(int(a), int(b), g) for (a, b), g in zip(segs.tolist(), glosses)),
+            features=features, layout=meta["layout"], fps=float(meta["fps"]), valid=valid,
+            bio=bio if bio.size else None,
+            segments=tuple(Segment(int(a), int(b), g) for (a, b), g in zip(segs.tolist(), glosses.tolist())),
             text=meta["text"], language=meta["language"], signer=meta["signer"], id=meta["id"])
     except SignlibError as err:
         raise file_error(path, str(err)) from None
-    except (KeyError, ValueError, TypeError) as err:
-        raise file_error(path, f"corrupt clip metadata ({type(err).__name__}: {err})") from None

@@ -1,5 +1,7 @@
 import os
 import pickle
+import struct
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -99,3 +101,76 @@ def test_corrupt_or_truncated_bytes_name_the_source(blob):
 def test_missing_file_names_the_file(tmp_path):
     with pytest.raises(SignlibError, match=r"absent\.pkl: cannot read"):
         safe_load(tmp_path / "absent.pkl")
+
+
+# ---------------------------------------------------------------- memory and state a file only claims
+
+
+class _Calls:
+    """Pickles as ``fn(*args)`` (plus ``state``, applied by BUILD, when given)."""
+
+    def __init__(self, fn, *args, state=None):
+        self.fn, self.args, self.state = fn, args, state
+
+    def __reduce__(self):
+        return (self.fn, self.args) if self.state is None else (self.fn, self.args, self.state)
+
+
+def _bounded(blob: bytes, match: str):
+    """``safe_load(blob)`` must fail with ``match`` having allocated little (it would allocate GBs)."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(SignlibError, match=match) as err:
+            safe_load(blob, name="f.pkl")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20 and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("obj", [
+    _Calls(bytearray, 10**12),
+    _Calls(bytes, 10**11),
+    _Calls(list, range(10**12)),
+    _Calls(np._core.multiarray._reconstruct, np.ndarray, (10**10,), b"b"),
+    _Calls(np.ndarray, (10**10,)),
+], ids=["bytearray(n)", "bytes(n)", "list(range)", "_reconstruct", "ndarray(shape)"])
+def test_allowed_callables_cannot_be_asked_for_memory_the_file_does_not_hold(obj):
+    _bounded(pickle.dumps(obj, protocol=2), r"f\.pkl: refused to unpickle: .*over the limit")
+
+
+def test_an_array_of_countless_zero_size_items_is_refused():
+    # Costs nothing to build, but any conversion would allocate 10**12 items.
+    _bounded(pickle.dumps(_Calls(np.ndarray, (10**12,), np.dtype("V0")), protocol=2),
+             r"f\.pkl: refused to unpickle: an array of 1000000000000 zero-size items")
+
+
+def test_a_huge_memo_index_costs_nothing():
+    # LONG_BINPUT 671757106: CPython's C unpickler sizes its memo array to the index (10 GB, 19 s).
+    blob = b"\x80\x02K\x07r" + struct.pack("<I", 671_757_106) + b"."
+    tracemalloc.start()
+    try:
+        assert safe_load(blob) == 7
+        assert tracemalloc.get_traced_memory()[1] < 50 * 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_bytearray_claiming_more_than_the_file_holds_is_refused_without_allocating_it():
+    _bounded(b"\x80\x05\x96" + struct.pack("<Q", 2**32) + b"ab.", r"f\.pkl: not a readable pickle .*cut short")
+
+
+@pytest.mark.parametrize("state", [
+    (3, "<", None, None, None, -1, -1, 63),      # object flags on a float: numpy would read floats as pointers
+    (3, "<", None, None, None, 8, 4, 8),         # another item size than float32's
+    (3, "<", None, ("a",), {"a": ("f4", 0)}, 4, 1, 16),  # a field given as a string, not a dtype
+    (4, "<", None, None, None, -1, -1, 0, None),  # version 4 (datetime metadata)
+    "not a tuple",
+])
+def test_a_dtype_state_numpy_would_not_write_is_refused(state):
+    blob = pickle.dumps(_Calls(np.dtype, "f4", False, True, state=state), protocol=2)
+    _bounded(blob, r"f\.pkl: not a readable pickle .*dtype state")
+
+
+def test_only_numpy_arrays_and_dtypes_take_state():
+    _bounded(pickle.dumps(_Calls(list, [1], state={"x": 1}), protocol=2), r"f\.pkl: .*a list cannot take state")

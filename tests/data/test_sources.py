@@ -136,3 +136,50 @@ def test_missing_key_and_missing_spec(tmp_path):
     (folder / "corpus.yaml").write_text(yaml.safe_dump(spec))
     with pytest.raises(SignlibError, match="missing key 'fps'"):
         read_spec(folder)
+
+
+@pytest.mark.parametrize("text, message", [
+    (b"format: pose\n\xff\xfe", "not (UTF-8 text|valid YAML)"),
+    (b'format: "\\U99999999"\n', "not valid YAML"),
+    (b"[" * 5000, "not valid YAML"),
+    (b"fps: 1\n" + b"# padding\n" * 8000, "80007 bytes is far too large for a corpus spec"),
+], ids=["bytes", "escape", "nested", "huge"])
+def test_unreadable_corpus_yaml_is_one_line(tmp_path, text, message):
+    (tmp_path / "corpus.yaml").write_bytes(text)
+    with pytest.raises(SignlibError, match=rf"corpus\.yaml: {message}") as err:
+        read_spec(tmp_path)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"fps": "fast"}, "fps must be a positive number"),
+    ({"fps": 10**400}, "fps must be a positive number"),
+    ({"fps": float("nan")}, "fps must be a positive number"),
+    ({"fps": True}, "fps must be a positive number"),
+    ({"fps": [25]}, "fps must be a positive number"),
+    ({"language": False}, r"key 'language' must be a string \(quote it\), got bool"),  # YAML reads `no` so
+    ({"files": {"a": 1}}, "key 'files' must be a string"),
+    ({"synthetic": ["DGS"]}, "key 'synthetic' must be a mapping"),
+    ({"format": ["pose"]}, "format .* is not one of"),
+])
+def test_values_of_the_wrong_type_are_named(tmp_path, changes, message):
+    folder = _write_spec(tmp_path / "in", **changes)
+    with pytest.raises(SignlibError, match=rf"corpus\.yaml: {message}"):
+        read_spec(folder)
+
+
+def test_temporary_files_of_interrupted_writers_are_not_clips(tmp_path):
+    # pathlib's glob matches hidden names; an atomic writer killed mid-write leaves ".c.npz.x1y2.npz".
+    folder = _write_spec(tmp_path / "in", format="signlib", files="*.npz")
+    write_clip(folder / "c.npz", Sequence(features=np.zeros((4, 147), np.float32), layout="xyz_mediapipe", fps=30, id="c"))
+    (folder / ".c.npz.x1y2.npz").write_bytes(b"PK\x03\x04 half written")
+    clips, _ = load_source(folder, tmp_path / "work", seed=0, sizes=SIZES, progress=False)
+    assert [c.id for c in clips] == ["c"]
+
+
+def test_a_signers_file_that_is_not_utf8_is_named(tmp_path):
+    folder = _write_spec(tmp_path / "in", format="signlib", files="*.npz", signers="who.csv")
+    write_clip(folder / "c.npz", Sequence(features=np.zeros((4, 147), np.float32), layout="xyz_mediapipe", fps=30, id="c"))
+    (folder / "who.csv").write_bytes(b"clip,signer\nc,\xff\n")
+    with pytest.raises(SignlibError, match=r"who\.csv: not UTF-8"):
+        load_source(folder, tmp_path / "work", seed=0, sizes=SIZES, progress=False)

@@ -1,5 +1,9 @@
 """signlib clip files: round trip, refusal of pickles, clear errors."""
 
+import json
+import tracemalloc
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -62,3 +66,61 @@ def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
         write_clip(path, _seq())
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["c.npz"]  # no temporary file left behind
+
+
+def _clip_arrays(**changes) -> dict:
+    """The arrays write_clip stores for _seq(), with ``changes`` (None drops a field)."""
+    seq = _seq()
+    meta = {"layout": seq.layout, "fps": seq.fps, "text": seq.text, "language": seq.language, "signer": seq.signer,
+            "id": seq.id}
+    arrays = dict(features=seq.features, valid=seq.valid, bio=np.zeros(0, np.int8),
+                  segments=np.array([[1, 4], [6, 9]]), glosses=np.array(["HAUS", "家"]), meta=np.array(json.dumps(meta)))
+    for key, value in changes.items():
+        if key.startswith("meta_"):
+            meta[key[5:]] = value
+            arrays["meta"] = np.array(json.dumps(meta))
+        else:
+            arrays[key] = value
+    return {k: v for k, v in arrays.items() if v is not None}
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"features": np.zeros((12, 147), "U1")}, "field 'features' must be a 2-d float array"),
+    ({"features": np.full((12, 147), 1e300)}, "NaN or inf"),
+    ({"valid": np.ones((12, 49), np.float32)}, "field 'valid' must be a 2-d bool array"),
+    ({"bio": np.full(12, 258, np.int64)}, "field 'bio' must hold only 0"),  # int8 would wrap 258 to 2
+    ({"segments": np.array([1, 4, 6, 9])}, "field 'segments' must be a 2-d integer array"),
+    ({"glosses": np.array(["HAUS"])}, "'segments' .* and 'glosses' .* must be"),
+    ({"meta": np.array("{not json")}, "field 'meta' is not valid JSON"),
+    ({"meta": np.array("[1, 2]")}, "must be a JSON object"),
+    ({"meta_fps": 10**400}, "meta 'fps' must be a positive number"),
+    ({"meta_fps": "25"}, "meta 'fps' must be a positive number"),
+    ({"meta_fps": True}, "meta 'fps' must be a positive number"),
+    ({"meta_text": ["a"]}, "meta 'text' must be a string"),
+    ({"meta_layout": "no_such_layout"}, "unknown layout"),
+])
+def test_each_field_is_checked_and_named(tmp_path, changes, message):
+    np.savez(tmp_path / "c.npz", **_clip_arrays(**changes))
+    with pytest.raises(SignlibError, match=rf"c\.npz: .*{message}") as err:
+        read_clip(tmp_path / "c.npz")
+    assert "\n" not in str(err.value)
+
+
+def test_a_header_claiming_an_absurd_shape_is_refused_without_a_memory_error(tmp_path):
+    # The tester's case: numpy.load allocated what the header said, and raised MemoryError.
+    path = tmp_path / "huge.npz"
+    write_clip(path, _seq())
+    with zipfile.ZipFile(path) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    # Same length (the header's padding shrinks), so the member stays a well-formed .npy.
+    members["glosses.npy"] = members["glosses.npy"].replace(b"(2,), }" + b" " * 12, b"(9999999999999,), }")
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, blob in members.items():
+            zf.writestr(name, blob)
+    tracemalloc.start()
+    try:
+        with pytest.raises(SignlibError, match=r"huge\.npz: member 'glosses\.npy': its header claims"):
+            read_clip(path)
+        assert tracemalloc.get_traced_memory()[1] < 50 * 2**20
+    finally:
+        tracemalloc.stop()

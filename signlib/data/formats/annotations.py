@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -66,8 +67,9 @@ class Annotation:
     extras: dict = field(default_factory=dict, hash=False)
 
 
-def _rows(path, delimiter: str, required) -> list[dict[str, str]]:
-    """The rows of a delimited file as dicts, after checking the header and every row's width."""
+def _rows(path, delimiter: str, required) -> list[tuple[int, dict[str, str]]]:
+    """``(line number, row)`` for each row of a delimited file, after checking the header and every
+    row's width; a file that is not UTF-8 or that the csv module cannot parse is one error."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as e:
@@ -75,29 +77,48 @@ def _rows(path, delimiter: str, required) -> list[dict[str, str]]:
     except UnicodeDecodeError as e:
         raise file_error(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = reader.fieldnames
-    if not header:
-        raise file_error(path, "empty file (no header row)")
-    for col in required:
-        # A tuple lists alternative names for one column; the first is the one the error names.
-        names = col if isinstance(col, tuple) else (col,)
-        if not any(n in header for n in names):
-            also = f" (nor {', '.join(map(repr, names[1:]))})" if len(names) > 1 else ""
-            raise file_error(path, f"missing column {names[0]!r}{also}; columns are {', '.join(header)}")
     rows = []
-    for row in reader:
-        # DictReader puts surplus cells under None and fills short rows with None.
-        if None in row or None in row.values():
-            raise file_error(path, f"line {reader.line_num}: {len(header)} columns expected")
-        rows.append(row)
+    try:
+        header = reader.fieldnames
+        if not header:
+            raise file_error(path, "empty file (no header row)")
+        for col in required:
+            # A tuple lists alternative names for one column; the first is the one the error names.
+            names = col if isinstance(col, tuple) else (col,)
+            if not any(n in header for n in names):
+                also = f" (nor {', '.join(map(repr, names[1:]))})" if len(names) > 1 else ""
+                raise file_error(path, f"missing column {names[0]!r}{also}; columns are "
+                                       f"{', '.join(h[:40] for h in header)}")
+        for row in reader:
+            # DictReader puts surplus cells under None and fills short rows with None.
+            if None in row or None in row.values():
+                raise file_error(path, f"line {reader.line_num}: {len(header)} columns expected")
+            rows.append((reader.line_num, row))
+    except csv.Error as e:  # e.g. a field over csv.field_size_limit()
+        # DictReader's own line_num lags a row behind while the row fails; the inner reader's does not.
+        raise file_error(path, f"line {reader.reader.line_num}: not a valid table row ({e})") from None
     return rows
 
 
-def _number(value: str, column: str, path, line: int, kind=float):
+def _number(value: str, column: str, path, line: int, kind=float, minimum: float | None = None):
+    """A cell as a finite number (``kind``), at least ``minimum`` when given."""
     try:
-        return kind(value)
+        number = kind(value)
     except ValueError:
-        raise file_error(path, f"line {line}: column {column!r} is not a number: {value!r}") from None
+        raise file_error(path, f"line {line}: column {column!r} is not a number: {value[:40]!r}") from None
+    # Integers beyond 2**53 are no frame or millisecond count and would overflow the float maths.
+    if not (math.isfinite(number) if kind is float else abs(number) < 2**53):
+        raise file_error(path, f"line {line}: column {column!r} is {value.strip()[:40]}, not a finite number")
+    if minimum is not None and number < minimum:
+        raise file_error(path, f"line {line}: column {column!r} is {value.strip()[:40]}; it must be at least {minimum}")
+    return number
+
+
+def _span(start, end, path, line: int, what: str = "start and end"):
+    """Refuse a span that ends before it starts (None means open)."""
+    if start is not None and end is not None and end < start:
+        raise file_error(path, f"line {line}: {what} give a span that ends ({end}) before it starts ({start})")
+    return start, end
 
 
 def _write_table(path, delimiter: str, columns, rows) -> None:
@@ -113,11 +134,13 @@ def _write_table(path, delimiter: str, columns, rows) -> None:
 def read_phoenix_csv(path: str | os.PathLike) -> list[Annotation]:
     """Read a Phoenix-2014T ``*.corpus.csv``; ``extras = {"video": <frame glob>}``."""
     out = []
-    for line, row in enumerate(_rows(path, "|", PHOENIX_COLUMNS), start=2):
-        start, end = (_number(row[c], c, path, line, int) for c in ("start", "end"))
+    for line, row in _rows(path, "|", PHOENIX_COLUMNS):
+        # -1 is the release's "whole video"; any other negative frame is an error, not "whole".
+        start, end = (_number(row[c], c, path, line, int, minimum=-1) for c in ("start", "end"))
+        start, end = _span(None if start < 0 else start / PHOENIX_FPS, None if end < 0 else end / PHOENIX_FPS,
+                           path, line)
         out.append(Annotation(
-            id=row["name"], text=row["translation"], glosses=tuple(row["orth"].split()),
-            start=None if start < 0 else start / PHOENIX_FPS, end=None if end < 0 else end / PHOENIX_FPS,
+            id=row["name"], text=row["translation"], glosses=tuple(row["orth"].split()), start=start, end=end,
             signer=row["speaker"], language="DGS", extras={"video": row["video"]}))
     return out
 
@@ -137,9 +160,9 @@ def read_how2sign_csv(path: str | os.PathLike) -> list[Annotation]:
     """Read a How2Sign (realigned) CSV; ``extras`` holds VIDEO_ID, VIDEO_NAME and SENTENCE_ID."""
     required = HOW2SIGN_COLUMNS[:4] + (("START_REALIGNED", "START"), ("END_REALIGNED", "END"), "SENTENCE")
     out = []
-    for line, row in enumerate(_rows(path, "\t", required), start=2):
+    for line, row in _rows(path, "\t", required):
         keys = [c if c in row else c.split("_")[0] for c in ("START_REALIGNED", "END_REALIGNED")]
-        times = [_number(row[k], k, path, line) for k in keys]
+        times = _span(*(_number(row[k], k, path, line, minimum=0) for k in keys), path, line)
         out.append(Annotation(
             id=row["SENTENCE_NAME"], text=row["SENTENCE"], start=times[0], end=times[1], language="ASL",
             extras={k: row[k] for k in ("VIDEO_ID", "VIDEO_NAME", "SENTENCE_ID")}))
@@ -161,13 +184,13 @@ _SIGNER = re.compile(r"_(P\d+)_")
 def read_csl_daily(path: str | os.PathLike) -> list[Annotation]:
     """Read CSL-Daily ``video_map.txt``; ``extras`` = index, length (frames), char, word, postag."""
     out = []
-    for line, row in enumerate(_rows(path, "|", CSL_DAILY_COLUMNS), start=2):
+    for line, row in _rows(path, "|", CSL_DAILY_COLUMNS):
         signer = _SIGNER.search(row["name"])
         out.append(Annotation(
             id=row["name"], text="".join(row["char"].split()), glosses=tuple(row["gloss"].split()),
             signer=signer.group(1) if signer else "", language="CSL",
-            extras={"index": _number(row["index"], "index", path, line, int),
-                    "length": _number(row["length"], "length", path, line, int),
+            extras={"index": _number(row["index"], "index", path, line, int, minimum=0),
+                    "length": _number(row["length"], "length", path, line, int, minimum=0),
                     "char": row["char"], "word": row["word"], "postag": row["postag"]}))
     return out
 
@@ -188,12 +211,13 @@ def read_lexicon_index(path: str | os.PathLike) -> list[Annotation]:
     ``extras`` = path, spoken_language, priority (int).
     """
     out = []
-    for line, row in enumerate(_rows(path, ",", LEXICON_COLUMNS), start=2):
-        start = _number(row["start"], "start", path, line)
-        end = _number(row["end"], "end", path, line)
+    for line, row in _rows(path, ",", LEXICON_COLUMNS):
+        start = _number(row["start"], "start", path, line, minimum=0)
+        end = _number(row["end"], "end", path, line, minimum=0)
+        start, end = _span(start / 1000, end / 1000 if end > 0 else None, path, line)
         out.append(Annotation(
             id=row["path"], text=row["words"], glosses=(row["glosses"],) if row["glosses"] else (),
-            start=start / 1000, end=end / 1000 if end > 0 else None, language=row["signed_language"],
+            start=start, end=end, language=row["signed_language"],
             extras={"path": row["path"], "spoken_language": row["spoken_language"],
                     "priority": _number(row["priority"], "priority", path, line, int)}))
     return out
@@ -205,6 +229,26 @@ def _get(obj, key: str, path, where: str = ""):
     if not isinstance(obj, dict) or key not in obj:
         raise file_error(path, f"missing key {where + key!r}")
     return obj[key]
+
+
+def _scalar(obj, key: str, path, where: str = "") -> str:
+    """``obj[key]`` as text; ids may be JSON numbers, but a list or object there is a broken file."""
+    value = _get(obj, key, path, where)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise file_error(path, f"{where + key!r} must be a string, got {type(value).__name__}")
+    return str(value)
+
+
+def _ms_span(start, end, path, what: str) -> tuple[float, float]:
+    """``(start, end)`` milliseconds → seconds: finite, non-negative, not ending before the start."""
+    try:
+        seconds = float(start) / 1000, float(end) / 1000
+    except (TypeError, ValueError, OverflowError):
+        raise file_error(path, "gloss and sentence times must be numbers (milliseconds); "
+                               f"{what} has {str(start)[:20]!r}-{str(end)[:20]!r}") from None
+    if not all(math.isfinite(t) and t >= 0 for t in seconds) or seconds[1] < seconds[0]:
+        raise file_error(path, f"{what}: times {start}-{end} ms must be finite, non-negative and in order")
+    return seconds
 
 
 def read_dgs_fluent_metadata(path: str | os.PathLike) -> Annotation:
@@ -219,28 +263,32 @@ def read_dgs_fluent_metadata(path: str | os.PathLike) -> Annotation:
         raise file_error(path, f"cannot read file ({e.strerror or e})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise file_error(path, f"not valid JSON ({e})") from None
+    except RecursionError:
+        raise file_error(path, "not valid JSON (nested too deeply)") from None
     sent = _get(data, "sentence", path)
     gl = _get(sent, "glosses", path, "sentence.")
     names, starts, ends = (_get(gl, k, path, "sentence.glosses.") for k in ("gloss", "start", "end"))
     if not (isinstance(names, list) and isinstance(starts, list) and isinstance(ends, list)
             and len(names) == len(starts) == len(ends)):
         raise file_error(path, "sentence.glosses gloss/start/end must be lists of equal length")
-    try:
-        spans = tuple((float(a) / 1000, float(b) / 1000) for a, b in zip(starts, ends))
-        start, end = (float(_get(sent, k, path, "sentence.")) / 1000 for k in ("start", "end"))
-    except (TypeError, ValueError):
-        raise file_error(path, "gloss and sentence times must be numbers (milliseconds)") from None
+    spans = tuple(_ms_span(a, b, path, f"sentence.glosses[{i}]") for i, (a, b) in enumerate(zip(starts, ends)))
+    start, end = _ms_span(_get(sent, "start", path, "sentence."), _get(sent, "end", path, "sentence."), path,
+                          "sentence")
+    if not all(isinstance(g, str) for g in names):
+        raise file_error(path, "sentence.glosses.gloss must be a list of strings")
+    german = _scalar(sent, "german", path, "sentence.")
     return Annotation(
-        id=str(_get(data, "id", path)), text=str(_get(sent, "german", path, "sentence.")),
-        glosses=tuple(str(g) for g in names), start=start, end=end, language="DGS",
-        extras={"document_id": str(_get(data, "document_id", path)),
-                "sentence_id": str(_get(sent, "id", path, "sentence.")),
-                "english": str(sent.get("english", "")), "german": str(sent["german"]), "gloss_spans": spans})
+        id=_scalar(data, "id", path), text=german, glosses=tuple(names), start=start, end=end, language="DGS",
+        extras={"document_id": _scalar(data, "document_id", path), "sentence_id": _scalar(sent, "id", path, "sentence."),
+                "english": _scalar(sent, "english", path, "sentence.") if "english" in sent else "",
+                "german": german, "gloss_spans": spans})
 
 
 def read_dgs_fluent_folder(folder: str | os.PathLike) -> list[Annotation]:
     """Every ``*_metadata.json`` under ``folder`` (recursively), sorted by path."""
-    files = sorted(Path(folder).rglob("*_metadata.json"))
+    # Hidden names are temporary files of interrupted writers (pathlib's glob matches them).
+    files = sorted(f for f in Path(folder).rglob("*_metadata.json")
+                   if not any(part.startswith(".") for part in f.relative_to(folder).parts))
     if not files:
         raise file_error(folder, "no *_metadata.json files")
     return [read_dgs_fluent_metadata(f) for f in files]

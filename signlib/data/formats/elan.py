@@ -20,6 +20,7 @@ import math
 import mimetypes
 import os
 import warnings
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -31,6 +32,8 @@ from signlib.io import write_bytes
 
 Annotation = tuple[int, int, str]  # (start_ms, end_ms, value)
 _DATE = "1970-01-01T00:00:00+00:00"  # fixed, for reproducible bytes (ELAN requires a dateTime)
+#: Latest time accepted (2**31 - 1 ms, 24.8 days): later ones are corrupt, not long recordings.
+MAX_MS = 2**31 - 1
 
 
 def ms_to_frame(ms: float, fps: float) -> int:
@@ -46,12 +49,40 @@ def frame_to_ms(frame: int, fps: float) -> int:
 # ---------------------------------------------------------------- reading
 
 
+def _slot_problem(path: Path) -> str | None:
+    """Why pympi could not read well-formed XML, when a time slot is the cause: pympi turns every
+    ``TIME_VALUE`` into an int while parsing and fails without saying which. Names the slot and an
+    annotation (with its tier) that uses it, or returns None when the slots look fine."""
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError, ValueError):
+        return None
+    for slot in root.iter("TIME_SLOT"):
+        ts, value = slot.get("TIME_SLOT_ID", ""), slot.get("TIME_VALUE")
+        if not any(c.isdigit() for c in ts):
+            return f"time slot id {ts[:40]!r} has no number (ELAN ids look like 'ts12')"
+        try:
+            if value is not None:
+                int(value)
+            continue
+        except ValueError:
+            pass
+        for tier in root.iter("TIER"):
+            for ann in tier.iter("ALIGNABLE_ANNOTATION"):
+                if ts in (ann.get("TIME_SLOT_REF1"), ann.get("TIME_SLOT_REF2")):
+                    return (f"tier {tier.get('TIER_ID', '?')[:40]!r}: annotation {ann.get('ANNOTATION_ID', '?')[:40]!r} "
+                            f"uses time slot {ts[:40]!r}, whose TIME_VALUE {value[:40]!r} is not whole milliseconds")
+        return f"time slot {ts[:40]!r} has TIME_VALUE {value[:40]!r}, not whole milliseconds"
+    return None
+
+
 def _load(path: Path) -> Elan.Eaf:
     if not path.is_file():
         raise file_error(path, "no such file" if not path.exists() else "is not a file")
     try:
         # pympi warns on unknown EAF versions and reads "-" as stdin; an absolute path avoids the
         # latter, and SystemExit is caught too so a library exit can never end a notebook kernel.
+        # Entity-expansion bombs are stopped by expat itself (2.4+ limits amplification).
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
             return Elan.Eaf(str(path.resolve()), suppress_version_warning=True)
@@ -60,26 +91,64 @@ def _load(path: Path) -> Elan.Eaf:
             what = f"not an ELAN document: missing element or attribute {e}"
         elif type(e) is Exception and "parse" in str(e):  # pympi's wrapper of an XML ParseError
             what = "not well-formed XML"
+        elif isinstance(e, IndexError):  # an annotation without its ANNOTATION_VALUE element
+            what = "an annotation has no ANNOTATION_VALUE"
         else:
-            what = f"{type(e).__name__}: {e}"
+            slot = _slot_problem(path) if isinstance(e, ValueError) else None
+            if slot:
+                raise file_error(path, slot) from None
+            what = f"{type(e).__name__}: {str(e)[:200]}"
         raise file_error(path, f"not a readable ELAN .eaf file ({what})") from None
 
 
+def _aligned_slots(eaf: Elan.Eaf, path: Path, tier: str, aid: str, ref: str) -> tuple[str, str]:
+    """The time slots of the alignable annotation that reference annotation ``aid`` points at,
+    directly or through other references. pympi's own walk loops forever on a cycle."""
+    seen = {aid}
+    while ref not in seen:
+        seen.add(ref)
+        owner = eaf.tiers.get(eaf.annotations.get(ref))
+        if owner is None:
+            break
+        if ref in owner[0]:
+            return owner[0][ref][:2]
+        if ref not in owner[1]:
+            break
+        ref = owner[1][ref][0]
+    else:
+        raise file_error(path, f"tier {tier!r}: annotation {aid[:40]!r} refers to itself through "
+                               f"annotation {ref[:40]!r} (a cycle of references)")
+    raise file_error(path, f"tier {tier!r}: annotation {aid[:40]!r} refers to a missing annotation {ref[:40]!r}")
+
+
+def _ms(eaf: Elan.Eaf, path: Path, tier: str, label: str, slot: str) -> int:
+    if slot not in eaf.timeslots:
+        raise file_error(path, f"tier {tier!r}: annotation {label} refers to a missing time slot {slot[:40]!r}")
+    ms = eaf.timeslots[slot]
+    if ms is None:
+        raise file_error(path, f"tier {tier!r}: annotation {label} has a time slot without a time value")
+    if not 0 <= ms <= MAX_MS:
+        raise file_error(path, f"tier {tier!r}: annotation {label} has time {str(ms)[:20]} ms "
+                               f"(time slot {slot[:40]!r}); times must be 0 to {MAX_MS} ms")
+    return ms
+
+
 def _tier(eaf: Elan.Eaf, path: Path, tier: str) -> list[Annotation]:
+    """``(start_ms, end_ms, value)`` of every annotation of ``tier``: times are whole, non-negative
+    milliseconds that do not run backwards; reference annotations take their parent's times."""
     if tier not in eaf.tiers:
         raise file_error(path, f"no tier {tier!r}; tiers are {sorted(eaf.tiers)}")
-    try:
-        rows = eaf.get_annotation_data_for_tier(tier)
-    except (Exception, SystemExit) as e:  # a slot or parent annotation that does not exist
-        raise file_error(path, f"tier {tier!r}: an annotation refers to a missing time slot or parent ({e})") from None
+    aligned, refs = eaf.tiers[tier][0], eaf.tiers[tier][1]
+    rows = [(aid, slots[0], slots[1], slots[2]) for aid, slots in aligned.items()]
+    rows += [(aid, *_aligned_slots(eaf, path, tier, aid, ref), value) for aid, (ref, value, _, _) in refs.items()]
     out = []
-    for row in rows:
-        start, end, value = row[0], row[1], row[2]
-        if start is None or end is None:
-            raise file_error(path, f"tier {tier!r}: annotation {value!r} has a time slot without a time value")
+    for aid, slot1, slot2, value in rows:
+        value = "" if value is None else str(value)
+        label = f"{value[:40]!r}" + (f" ({aid[:40]})" if aid else "")
+        start, end = (_ms(eaf, path, tier, label, slot) for slot in (slot1, slot2))
         if end < start:
-            raise file_error(path, f"tier {tier!r}: annotation {value!r} ends ({end} ms) before it starts ({start} ms)")
-        out.append((int(start), int(end), "" if value is None else str(value)))
+            raise file_error(path, f"tier {tier!r}: annotation {label} ends ({end} ms) before it starts ({start} ms)")
+        out.append((start, end, value))
     return sorted(out)
 
 
@@ -133,8 +202,8 @@ def _checked(path: Path, tiers: Mapping[str, Iterable]) -> dict[str, list[Annota
             except (TypeError, ValueError):
                 raise file_error(path, f"tier {name!r}: {row!r} is not (start_ms, end_ms, value) "
                                        "with whole milliseconds") from None
-            if not 0 <= start_i < end_i:
-                raise file_error(path, f"tier {name!r}: annotation {value!r} needs 0 <= start < end, "
+            if not 0 <= start_i < end_i <= MAX_MS:
+                raise file_error(path, f"tier {name!r}: annotation {value!r} needs 0 <= start < end <= {MAX_MS}, "
                                        f"got {start_i}–{end_i} ms")
             clean.append((start_i, end_i, str(value)))
         out[name] = sorted(clean)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import os
-import pickle
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, Mapping
@@ -32,7 +32,7 @@ import torch
 
 from signlib.data.sequence import Segment
 from signlib.errors import file_error
-from signlib.io import atomic_path
+from signlib.io import write_torch
 
 ENTRY_KEYS = ("segments", "glosses", "scores", "fps")
 
@@ -84,8 +84,12 @@ def _check_entry(clip: Any, entry: Any, path) -> dict:
     if "fps" in entry:
         fps = entry["fps"]
         fps = fps.item() if isinstance(fps, torch.Tensor) and fps.numel() == 1 else fps
-        if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (math.isfinite(fps) and fps > 0):
-            raise file_error(path, f"clip {clip!r}: 'fps' must be a positive number, got {fps!r}")
+        try:
+            ok = not isinstance(fps, bool) and isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0
+        except OverflowError:  # an integer too large for a float
+            ok = False
+        if not ok:
+            raise file_error(path, f"clip {clip!r}: 'fps' must be a positive number, got {str(fps)[:40]}")
         out["fps"] = float(fps)
     return out
 
@@ -96,23 +100,62 @@ def _check(mapping: Any, path) -> dict[str, dict]:
     return {clip: _check_entry(clip, entry, path) for clip, entry in mapping.items()}
 
 
+def _check_archive(path: Path) -> None:
+    """Refuse what torch would trust: a file that is no zip archive starting with a zip header (the
+    legacy pre-1.6 format, whose reader allocates lengths read from the file, or junk), or a zip
+    directory that claims members larger than the file holds."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        with zipfile.ZipFile(path) as zf:
+            members = zf.infolist()
+    except FileNotFoundError:
+        raise file_error(path, "no such file") from None
+    except IsADirectoryError:
+        raise file_error(path, "is a directory, not a segments.pt file") from None
+    except OSError as e:
+        raise file_error(path, f"cannot read file ({e.strerror or e})") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, UnicodeError, OverflowError,
+            NotImplementedError) as e:
+        raise file_error(path, f"not a readable segments.pt (not a torch.save zip archive: {e})") from None
+    # zipfile finds an archive from its end, torch by its first bytes: without them torch takes its
+    # legacy path, where a damaged length field is allocated before it is read (335 MB, seen).
+    if magic != b"PK\x03\x04":
+        raise file_error(path, "not a readable segments.pt (not a torch.save zip archive: it does not start "
+                               "with a zip header)")
+    for m in members:
+        # torch.save stores members uncompressed, so sizes are exact and bounded by the file.
+        if m.compress_type != zipfile.ZIP_STORED or m.file_size != m.compress_size \
+                or m.header_offset + m.file_size > size:
+            raise file_error(path, f"not a readable segments.pt (archive member {m.filename[:60]!r} claims "
+                                   f"{m.file_size} bytes, which the {size}-byte file does not hold as torch stores them)")
+
+
 def read_segments(path: str | os.PathLike) -> dict[str, dict]:
     """Read a ``segments.pt`` file (safely: ``weights_only=True``) and validate it.
 
     Returns:
         ``{clip id: {"segments": int64 (N, 2), optional "glosses", "scores" float32 (N,), "fps"}}``.
     Raises:
-        SignlibError: naming the file when it is missing, not a torch file, holds other objects
-            than the structure above, or has bad shapes.
+        SignlibError: naming the file when it is missing, not a torch zip archive (or one whose
+            directory claims more than the file holds), holds other objects than the structure
+            above, or has bad shapes.
     """
     path = Path(path)
+    _check_archive(path)
     try:
-        mapping = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # A damaged pickle header reads as "protocol 157" and torch warns before failing.
+            warnings.simplefilter("ignore", UserWarning)
+            mapping = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise file_error(path, "no such file") from None
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError, zipfile.BadZipFile,
-            AttributeError, TypeError, KeyError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    # torch's weights-only unpickler raises whatever a damaged stream provokes (UnpicklingError,
+    # RuntimeError, struct.error, IndexError from an empty stack, AssertionError ...); it runs no
+    # code from the file, so every failure means one thing to the user.
+    except Exception as e:  # noqa: BLE001
+        first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
         raise file_error(path, f"not a readable segments.pt (torch.load with weights_only=True failed: "
                                f"{first})") from None
     return _check(mapping, path)
@@ -124,8 +167,7 @@ def write_segments(path: str | os.PathLike, mapping: Mapping[str, Mapping[str, A
     ``segments`` / ``scores`` may be tensors, numpy arrays or nested lists.
     """
     clean = _check(mapping, path)
-    with atomic_path(path) as tmp:
-        torch.save(clean, tmp)
+    write_torch(path, clean)  # byte-identical for the same segments (see signlib.io.write_torch)
 
 
 def to_segments(entry: Mapping[str, Any]) -> tuple[Segment, ...]:

@@ -142,21 +142,34 @@ def _info(path: Path, header: PoseHeader, cls=PoseHeaderInfo, **extra):
 
 
 def read_pose_header(path: str | os.PathLike) -> PoseHeaderInfo:
-    """The header of a ``.pose`` or header-only ``.poseheader`` file (the body is not read)."""
+    """The header of a ``.pose`` or header-only ``.poseheader`` file.
+
+    The body's frames are not read, but when there is a body its size must match what its own
+    frame and people counts say (v0.1, v0.2) and it must hold at least one frame, so a file this
+    accepts is not one :func:`read_pose` refuses for being cut or empty.
+    """
     path = Path(path)
-    header, _ = _parse_header(path, _read_bytes(path))
+    buf = _read_bytes(path)
+    header, reader = _parse_header(path, buf)
+    if reader.read_offset < len(buf):
+        _check_body_size(path, header, buf, reader.read_offset)
     return _info(path, header)
 
 
 def _check_body_size(path: Path, header: PoseHeader, buf: bytes, offset: int) -> None:
-    """Catch cut files before pose-format reads them: v0.1 infers the frame count from the bytes
-    left, so a cut file would otherwise read "fine" with confidence taken from the data block."""
+    """Catch cut and empty files before pose-format reads them: v0.1 infers the frame count from
+    the bytes left, so a cut file would otherwise read "fine" with confidence taken from the data
+    block, and zero frames would surface as a reshape error far from the file."""
     left = len(buf) - offset
     version = round(header.version, 3)
     if left == 0:
         raise file_error(path, "has a header but no body (a .poseheader? use read_pose_header)")
     if version == 0.0:
-        return  # per-frame people counts: checked after reading, by the bytes consumed
+        # ushort fps and frame count, then per-frame people counts: the sizes are checked after
+        # reading, by the bytes consumed; pose-format fails on zero frames with a stack error.
+        if left >= 4 and struct.unpack_from("<HH", buf, offset)[1] == 0:
+            raise file_error(path, "no frames (the body holds 0 frames)")
+        return
     prefix = struct.Struct("<HHH" if version == 0.1 else "<fIH")  # fps, frames, people
     if left < prefix.size:
         raise file_error(path, f"truncated .pose body ({left} bytes after the header)")
@@ -170,6 +183,8 @@ def _check_body_size(path: Path, header: PoseHeader, buf: bytes, offset: int) ->
         raise file_error(path, f"truncated or corrupt .pose body: {frames} frames × {people} people × "
                                f"{header.total_points()} points need {frames * frame_bytes} bytes, "
                                f"the file has {body}")
+    if body == 0:
+        raise file_error(path, "no frames (the body holds 0 frames)")
 
 
 def read_pose(path: str | os.PathLike) -> PoseFile:
@@ -185,6 +200,8 @@ def read_pose(path: str | os.PathLike) -> PoseFile:
     if reader.read_offset != len(buf):
         raise file_error(path, f"corrupt .pose body: {len(buf) - reader.read_offset} bytes after the last frame")
     data = np.asarray(ma.getdata(body.data), dtype=np.float32)
+    if data.ndim != 4 or data.shape[0] == 0:  # v0.0 states its frame count only as it goes
+        raise file_error(path, f"no frames (the body holds data of shape {data.shape})")
     conf = np.asarray(ma.getdata(body.confidence), dtype=np.float32)
     fps = round(float(body.fps), 4)
     if not (np.isfinite(fps) and fps > 0):
@@ -267,6 +284,8 @@ def pose_to_sequence(pose_file: PoseFile | str | os.PathLike, *, person: int = 0
     of reduced-178 files) are missing in every frame and listed in ``meta["missing_points"]``.
     """
     pf = pose_file if isinstance(pose_file, PoseFile) else read_pose(pose_file)
+    if np.ndim(pf.data) != 4 or len(pf.data) == 0:
+        raise file_error(pf.path or "pose", f"no frames to convert (data of shape {np.shape(pf.data)})")
     if not 0 <= person < pf.data.shape[1]:
         raise file_error(pf.path, f"person {person} requested but the file holds {pf.data.shape[1]}")
     layout = _own_layout(pf)

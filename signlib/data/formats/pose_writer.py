@@ -9,6 +9,7 @@ poses and fps are stored: ``.pose`` has no place for glosses or text.
 from __future__ import annotations
 
 import io
+import math
 import os
 
 import numpy as np
@@ -23,6 +24,7 @@ from signlib.errors import SignlibError, file_error
 from signlib.io import atomic_path
 from signlib.pose.layout import PARTS
 
+
 def _to_pose(pf: PoseFile) -> Pose:
     comps = [PoseHeaderComponent(c.name, list(c.points), [], [], c.format) for c in pf.components]
     dims = PoseHeaderDimensions(*(min(max(int(d), 0), 65535) for d in pf.dimensions))
@@ -35,12 +37,39 @@ def _to_pose(pf: PoseFile) -> Pose:
     return Pose(header, NumPyPoseBody(float(pf.fps), data, np.where(missing, 0, conf).astype(np.float32)))
 
 
-def write_pose_file(path: str | os.PathLike, pose_file: PoseFile) -> None:
-    """Write ``pose_file`` as a v0.2 ``.pose`` atomically (NaN points are stored as missing)."""
-    shape = np.shape(pose_file.data)
-    if len(shape) != 4 or shape[2] != pose_file.num_points or shape[3] != pose_file.num_dims:
+def _check(path, pf: PoseFile) -> None:
+    """Refuse, before anything is written, what :func:`read_pose` would refuse to read back."""
+    formats = [c.format for c in pf.components]
+    if not formats or any(len(f) < 2 or not f.endswith("C") or not f.isalpha() for f in formats):
+        raise file_error(path, f"point formats {formats} must be letters ending in C (e.g. XYZC)")
+    shape = np.shape(pf.data)
+    if len(shape) != 4 or shape[2] != pf.num_points or shape[3] != pf.num_dims:
         raise file_error(path, f"data shape {shape} does not match the components "
-                               f"({pose_file.num_points} points × {pose_file.num_dims} dims)")
+                               f"({pf.num_points} points × {pf.num_dims} dims)")
+    if shape[0] == 0 or shape[1] == 0:
+        raise file_error(path, f"data shape {shape} has no frames or no people; a .pose file needs both")
+    if np.shape(pf.confidence) != shape[:3]:
+        raise file_error(path, f"confidence shape {np.shape(pf.confidence)} must be {shape[:3]} (frames, people, points)")
+    try:
+        fps_ok = math.isfinite(pf.fps) and pf.fps > 0
+        dims_ok = all(math.isfinite(d) for d in pf.dimensions) and len(pf.dimensions) == 3
+    except (TypeError, OverflowError):
+        fps_ok = dims_ok = False
+    if not fps_ok:
+        raise file_error(path, f"fps must be a positive number, got {pf.fps!r}")
+    if not dims_ok:
+        raise file_error(path, f"dimensions must be three finite numbers (width, height, depth), got {pf.dimensions!r}")
+
+
+def write_pose_file(path: str | os.PathLike, pose_file: PoseFile) -> None:
+    """Write ``pose_file`` as a v0.2 ``.pose`` atomically (NaN points are stored as missing).
+
+    Refused with a one-line error naming ``path``, before anything is written: point formats
+    that are not letters ending in ``C``, data not ``(T >= 1, P >= 1, points, dims)`` of the
+    components, confidence not ``(T, P, points)``, a non-positive or non-finite fps, dimensions
+    that are not three finite numbers.
+    """
+    _check(path, pose_file)
     buffer = io.BytesIO()
     try:
         _to_pose(pose_file).write(buffer)

@@ -55,6 +55,8 @@ def _lines(path: Path) -> list[str]:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
         raise file_error(path, f"not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except OSError as err:
+        raise file_error(path, f"cannot read file ({err.strerror or err})") from None
     return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n") if text else []
 
 
@@ -68,7 +70,7 @@ def _parse_skels(line: str, path: Path, n: int, values_per_frame: int) -> tuple[
         values = np.array([float(t) for t in tokens], np.float64)
     except ValueError:
         bad = next(t for t in tokens if not _is_number(t))
-        raise file_error(path, f"line {n}: {bad!r} is not a number") from None
+        raise file_error(path, f"line {n}: {bad[:40]!r} is not a number") from None
     if not np.isfinite(values).all():
         raise file_error(path, f"line {n}: NaN or infinite values")
     values = values.reshape(-1, width)
@@ -89,6 +91,8 @@ def _is_number(token: str) -> bool:
 def read_prompt2sign(prefix: str | os.PathLike, values_per_frame: int = VALUES_PER_FRAME) -> list[SkelsSample]:
     """The samples of split ``prefix`` (``<prefix>.skels``, ``.text``, ``.files``, optional ``.gloss``)."""
     prefix = Path(prefix)
+    if isinstance(values_per_frame, bool) or not isinstance(values_per_frame, int) or values_per_frame < 1:
+        raise SignlibError(f"{prefix}: values_per_frame must be a positive integer, got {values_per_frame!r}")
     paths = {f: prefix.with_name(f"{prefix.name}.{f}") for f in (*FIELDS, "gloss")}
     columns = {f: _lines(paths[f]) for f in FIELDS}
     if paths["gloss"].is_file():

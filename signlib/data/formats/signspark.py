@@ -25,7 +25,9 @@ The left hand is stored mirrored, which is signlib's own convention (see
 conversion. The record carries no fps, no signer and no missing-joint mask: ``fps`` is an argument,
 the clip id is the file stem, and a sequence's ``valid`` mask is not written (the fill values are).
 
-Strings are unicode arrays, never object arrays, so records load with ``allow_pickle=False``.
+Strings are unicode arrays, never object arrays; records are read with
+:func:`signlib.data.formats.npz.read_npz`, which refuses object arrays and checks every header
+against the bytes it describes before allocating anything.
 
 signlib extension: optional ``left_valid`` / ``right_valid`` ``(T,)`` bool fields say in which
 frames each hand was observed (a hand estimator found it); readers of the plain format ignore
@@ -36,11 +38,11 @@ them, and records without them read as fully observed. Files are written byte-re
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from signlib.data.formats.npz import read_npz
 from signlib.data.sequence import Segment, Sequence
 from signlib.errors import SignlibError, file_error
 from signlib.io import write_npz
@@ -54,20 +56,11 @@ HAND_DIM = 90  # 15 MANO joints × 6
 VALID_FIELDS = ("left_valid", "right_valid")
 
 
-def _field(z, name: str, path) -> np.ndarray:
-    """One field of an open npz, with failures turned into one-line errors naming the field."""
-    if name not in z.files:
+def _field(z: dict, name: str, path) -> np.ndarray:
+    """One field of a record read by :func:`read_npz` (which already refused object arrays)."""
+    if name not in z:
         raise file_error(path, f"missing field {name!r} (a SignSparK record has {', '.join(FIELDS)})")
-    try:
-        arr = z[name]
-    except ValueError:
-        # numpy refuses object arrays when allow_pickle=False: they could run code on load.
-        raise file_error(path, f"field {name!r} is an object array; strings must be stored as unicode arrays") from None
-    except (OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile) as e:
-        raise file_error(path, f"field {name!r} is unreadable ({type(e).__name__}: {e})") from None
-    if arr.dtype.kind == "O":
-        raise file_error(path, f"field {name!r} is an object array")
-    return arr
+    return z[name]
 
 
 def _string(arr: np.ndarray, name: str, path) -> str:
@@ -80,9 +73,11 @@ def _features(arr: np.ndarray, name: str, path, widths) -> np.ndarray:
     if arr.dtype.kind != "f" or arr.ndim != 2 or arr.shape[1] not in widths:
         want = " or ".join(f"(T, {w})" for w in widths)
         raise file_error(path, f"field {name!r} must be a float array {want}, got {arr.dtype} {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise file_error(path, f"field {name!r} contains NaN or inf")
-    return arr.astype(np.float32, copy=False)
+    with np.errstate(over="ignore"):  # float64 beyond float32's range becomes inf, refused below
+        out = arr.astype(np.float32, copy=False)
+    if not np.isfinite(out).all():
+        raise file_error(path, f"field {name!r} contains NaN or inf (or values beyond float32)")
+    return out
 
 
 def read_signspark(path: str | os.PathLike, *, fps: float = 25.0) -> Sequence:
@@ -99,15 +94,9 @@ def read_signspark(path: str | os.PathLike, *, fps: float = 25.0) -> Sequence:
             shape or dtype, NaN, an object array, or segments outside the clip.
     """
     path = Path(path)
-    try:
-        z = np.load(path, allow_pickle=False)
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:
-        raise file_error(path, f"not a readable npz file ({type(e).__name__}: {e})") from None
-    if not isinstance(z, np.lib.npyio.NpzFile):
-        raise file_error(path, "holds a single array, not a SignSparK npz record")
-    with z:
-        fields = {name: _field(z, name, path) for name in FIELDS}
-        hand_valid = {name: z[name] for name in VALID_FIELDS if name in z.files}
+    z = read_npz(path)
+    fields = {name: _field(z, name, path) for name in FIELDS}
+    hand_valid = {name: z[name] for name in VALID_FIELDS if name in z}
     body = _features(fields["body_features"], "body_features", path, tuple(BODY_LAYOUTS))
     left = _features(fields["left_features"], "left_features", path, (HAND_DIM,))
     right = _features(fields["right_features"], "right_features", path, (HAND_DIM,))

@@ -19,9 +19,19 @@ key                    shape (any of)              meaning
 =====================  ==========================  =========================================
 
 Only the three pose keys above the line are required. Frames are ordered by the **last run of
-digits** in the file name (``clip_000012.pkl`` → 12), so names need not be zero-padded. The other
-keys, when every frame has them, are kept as ``meta["smplx"][key]`` ``(T, n)`` arrays so a round
-trip through :func:`write_soke_clip` preserves them.
+digits** in the file name (``clip_000012.pkl`` → 12), so names need not be zero-padded, but the
+numbers must run on without a gap from the first one: a missing frame is an error naming it, never
+a silently shorter clip. Hidden files (names starting with ``.``) are not frames. The other keys,
+when every frame has them, are kept as ``meta["smplx"][key]`` ``(T, n)`` arrays so a round trip
+through :func:`write_soke_clip` preserves them.
+
+Writing is all-or-nothing: the frames go into a hidden sibling folder (``.<clip>.soke-new-*``)
+that then takes the clip folder's place. On Linux the two folders are exchanged in one atomic
+``renameat2`` call; elsewhere the old folder is first renamed aside, so a crash in between leaves
+no clip folder (and the old clip, complete, in ``.<clip>.soke-old-*``) but never a mix. A write
+killed earlier leaves only a hidden folder; readers never look at it (pathlib's ``glob("*/")``
+*does* match hidden names, so code that lists clip folders must skip names starting with ``.``,
+as :func:`clip_folders` does), and the next write of that clip removes it.
 
 Pickles are read with :func:`signlib.data.safe_pickle.safe_load`: a frame file cannot run code.
 Conversion to a signlib ``rot6d`` layout: upper-body joints are picked from ``smplx_body_pose``
@@ -31,18 +41,21 @@ convention with ``(x, y, z) → (x, -y, -z)``, and every rotation becomes 6D.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import pickle
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from signlib.data.safe_pickle import safe_load
-from signlib.data.sequence import Sequence
+from signlib.data.sequence import MAX_FRAMES, Sequence
 from signlib.errors import SignlibError, file_error
-from signlib.io import write_bytes
 from signlib.pose.layout import SMPLX_JOINT_INDEX, get_layout
 from signlib.pose.rotation import axis_angle_to_rot6d, mirror_axis_angle, rot6d_to_axis_angle
 
@@ -52,13 +65,23 @@ EXTRA_KEYS = {"smplx_root_pose": 3, "smplx_jaw_pose": 3, "smplx_shape": 10, "smp
 _DIGITS = re.compile(r"(\d+)")
 
 
+_NEW, _OLD = ".soke-new-", ".soke-old-"  # hidden sibling folders of a write in progress
+
+
 def frame_files(folder: str | os.PathLike) -> list[Path]:
-    """The ``.pkl`` frame files of a clip folder, ordered by frame number."""
+    """The ``.pkl`` frame files of a clip folder, ordered by frame number.
+
+    Raises:
+        SignlibError: for a missing or empty folder, a name without a number, two files with
+            the same number, or a gap (naming the missing frame).
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise file_error(folder, "not a folder of SOKE frame pickles")
     numbered = []
     for f in folder.glob("*.pkl"):
+        if f.name.startswith("."):  # a temporary file, e.g. of an interrupted older writer
+            continue
         runs = _DIGITS.findall(f.stem)
         if not runs:
             raise file_error(f, "no frame number in the file name")
@@ -67,9 +90,18 @@ def frame_files(folder: str | os.PathLike) -> list[Path]:
     for (a, fa), (b, fb) in zip(numbered, numbered[1:]):
         if a == b:
             raise file_error(fb, f"frame number {b} also used by {fa.name}")
+        if b != a + 1:
+            missing = f"frame {a + 1}" if b == a + 2 else f"frames {a + 1} to {b - 1}"
+            raise file_error(folder, f"{missing} missing: the frame files jump from {fa.name} to {fb.name}")
     if not numbered:
         raise file_error(folder, "no .pkl frame files in the folder")
     return [f for _, f in numbered]
+
+
+def clip_folders(root: str | os.PathLike) -> list[Path]:
+    """The clip folders directly under ``root``, sorted, skipping hidden ones (the temporary
+    folders of writes in progress or interrupted)."""
+    return sorted(p for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 def _body_rows(layout: str, where) -> tuple[str, list[int]]:
@@ -84,11 +116,17 @@ def _body_rows(layout: str, where) -> tuple[str, list[int]]:
 def _values(frame: dict, key: str, size: int, path: Path) -> np.ndarray:
     """``frame[key]`` as a flat float64 ``(size,)`` array, or a one-line error naming the file."""
     if key not in frame:
-        raise file_error(path, f"missing key {key!r} (keys are {', '.join(map(str, frame))})")
+        raise file_error(path, f"missing key {key!r} (keys are {', '.join(str(k)[:40] for k in frame)})")
     try:
-        arr = np.asarray(frame[key], dtype=np.float64)
-    except (TypeError, ValueError):
-        raise file_error(path, f"key {key!r} is not numeric (got {type(frame[key]).__name__})") from None
+        arr = np.asarray(frame[key])
+    except (TypeError, ValueError):  # e.g. ragged nested lists
+        arr = None
+    # Real numbers only: a cast would turn strings into errors deep in numpy, and drop the
+    # imaginary part of complex values without a word.
+    if arr is None or arr.dtype.kind not in "iuf":
+        raise file_error(path, f"key {key!r} is not numeric (got {type(frame[key]).__name__}"
+                               f"{'' if arr is None else ' of ' + str(arr.dtype)})")
+    arr = arr.astype(np.float64)
     if arr.size != size:
         raise file_error(path, f"key {key!r} has shape {arr.shape}; expected {size} values")
     if not np.isfinite(arr).all():
@@ -113,6 +151,8 @@ def read_soke_clip(folder: str | os.PathLike, *, layout: str = "rot6d", fps: flo
     name, body_idx = _body_rows(layout, folder)
     lay = get_layout(name)
     files = frame_files(folder)
+    if len(files) > MAX_FRAMES:  # refuse before unpickling them all
+        raise file_error(folder, f"{len(files)} frames is over the limit of {MAX_FRAMES}")
     poses = {k: [] for k in POSE_KEYS}
     extras = {k: [] for k in EXTRA_KEYS}
     for f in files:
@@ -145,13 +185,74 @@ def _frame_name(prefix: str, t: int) -> str:
     return f"{prefix}_{t:06d}.pkl"
 
 
+def _write_frame(path: Path, blob: bytes) -> None:
+    """One frame file inside the (still hidden) new clip folder."""
+    path.write_bytes(blob)
+
+
+def _discard(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False
+    where the platform, the C library or the file system cannot."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError, TypeError):  # not Linux/glibc (TypeError: Windows' CDLL(None))
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), os.fspath(b))
+
+
+def _swap_in(new: Path, folder: Path) -> None:
+    """Put the complete folder ``new`` where ``folder`` is; ``folder`` is never a mix of both."""
+    if not folder.exists():
+        os.rename(new, folder)
+    elif _exchange(new, folder):
+        _discard(new)  # it now holds the old clip
+    else:
+        old = new.with_name(new.name.replace(_NEW, _OLD))
+        os.rename(folder, old)  # until the next line the clip folder is absent, never mixed
+        os.rename(new, folder)
+        _discard(old)
+
+
+def _glob_escape(name: str) -> str:
+    """``name`` with glob's special characters made literal."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def _check_target(folder: Path, prefix: str) -> None:
+    """Refuse a target folder holding anything but frames of this clip (``<prefix>_<n>.pkl``): the
+    whole folder is replaced, so anything else in it would be lost, or be another clip."""
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise file_error(folder, "exists and is not a folder")
+    own = re.compile(re.escape(prefix) + r"_\d+\.pkl")
+    # Hidden files are temporary files of an interrupted older writer: not data, dropped too.
+    other = sorted(p.name for p in folder.iterdir() if not p.name.startswith(".") and not own.fullmatch(p.name))
+    if other:
+        kind = "frame files" if other[0].endswith(".pkl") else "files"
+        raise file_error(folder, f"already holds other {kind} ({other[0]}, ...); write to an empty folder")
+
+
 def write_soke_clip(folder: str | os.PathLike, seq: Sequence, *, prefix: str | None = None) -> list[Path]:
-    """Write ``seq`` as one SMPL-X pickle per frame, ``<prefix>_<frame:06d>.pkl``.
+    """Write ``seq`` as one SMPL-X pickle per frame, ``<prefix>_<frame:06d>.pkl``, all or nothing.
 
     Lower-body joints, root, jaw, shape, expression and camera translation are zero unless
-    ``seq.meta["smplx"]`` holds ``(T, n)`` arrays for them. Every frame is encoded before any file
-    is written, and each file is replaced atomically; a folder holding ``.pkl`` files this write
-    would not replace is refused (reading it back would mix two clips).
+    ``seq.meta["smplx"]`` holds ``(T, n)`` arrays for them. Every frame is encoded first, written
+    into a hidden sibling folder, and that folder then replaces ``folder`` as a whole (see the
+    module doc), so readers see the old clip or the new one, never a mix or a shorter clip. A
+    ``folder`` holding anything but this clip's frames (``<prefix>_<n>.pkl``) is refused, since
+    it would be replaced; hidden leftovers of interrupted writes of this clip are removed.
 
     Returns:
         the written paths in frame order.
@@ -161,10 +262,7 @@ def write_soke_clip(folder: str | os.PathLike, seq: Sequence, *, prefix: str | N
     lay = get_layout(name)
     prefix = prefix if prefix is not None else (seq.id or "frame")
     names = [_frame_name(prefix, t) for t in range(seq.num_frames)]
-    if folder.is_dir():
-        stale = sorted(f.name for f in folder.glob("*.pkl") if f.name not in set(names))
-        if stale:
-            raise file_error(folder, f"already holds other frame files ({stale[0]}, ...); write to an empty folder")
+    _check_target(folder, prefix)
 
     T = seq.num_frames
     aa = rot6d_to_axis_angle(torch.as_tensor(lay.unflatten(seq.features))).double().numpy()  # (T, J, 3)
@@ -187,7 +285,17 @@ def write_soke_clip(folder: str | os.PathLike, seq: Sequence, *, prefix: str | N
             **{key: values[t] for key, values in extras.items()},
         }
         blobs.append(pickle.dumps(frame, protocol=4))
-    paths = [folder / n for n in names]
-    for p, blob in zip(paths, blobs):
-        write_bytes(p, blob)
-    return paths
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in folder.parent.glob(f".{_glob_escape(folder.name)}.soke-*-*"):
+        _discard(leftover)  # an interrupted earlier write of this clip
+    new = Path(tempfile.mkdtemp(prefix=f".{folder.name}{_NEW}", dir=folder.parent))
+    try:
+        for n, blob in zip(names, blobs):
+            _write_frame(new / n, blob)
+        _swap_in(new, folder)
+    except BaseException:
+        _discard(new)
+        raise
+    return [folder / n for n in names]
+

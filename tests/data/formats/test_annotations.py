@@ -182,3 +182,74 @@ def test_annotations_are_frozen_and_hashable():
     with pytest.raises(AttributeError):
         a.text = "x"
     assert len({a, PHOENIX[0]}) == 1
+
+
+@pytest.mark.parametrize("name", list(READERS))
+def test_a_field_over_the_csv_limit_is_one_line_naming_file_and_line(tmp_path, name):
+    read, sep, cols = READERS[name]
+    rows = [cols, ["1"] * len(cols), ["x" * 200_000] + ["1"] * (len(cols) - 1)]
+    (tmp_path / "t.csv").write_text("".join(sep.join(r) + "\n" for r in rows), encoding="utf-8")
+    with pytest.raises(SignlibError, match=r"t\.csv: line 3: not a valid table row \(field larger than") as err:
+        read(tmp_path / "t.csv")
+    assert "\n" not in str(err.value) and len(str(err.value)) < 300
+
+
+def _table(tmp_path, name, **cells):
+    read, sep, cols = READERS[name]
+    row = [cells.get(c, "1") for c in cols]
+    (tmp_path / "t.csv").write_text(sep.join(cols) + "\n" + sep.join(row) + "\n", encoding="utf-8")
+    return lambda: read(tmp_path / "t.csv")
+
+
+@pytest.mark.parametrize("name, cells, message", [
+    ("how2sign", {"START_REALIGNED": "nan"}, "'START_REALIGNED' is nan, not a finite number"),
+    ("how2sign", {"END_REALIGNED": "inf"}, "not a finite number"),
+    ("how2sign", {"START_REALIGNED": "-3.5"}, "must be at least 0"),
+    ("how2sign", {"START_REALIGNED": "9", "END_REALIGNED": "2"}, "ends .* before it starts"),
+    ("phoenix", {"start": "-5"}, "'start' is -5; it must be at least -1"),
+    ("phoenix", {"start": "50", "end": "25"}, "ends .* before it starts"),
+    ("phoenix", {"end": "9" * 30}, "not a finite number"),
+    ("csl_daily", {"length": "-1"}, "'length' is -1"),
+    ("lexicon", {"start": "-40"}, "'start' is -40"),
+    ("lexicon", {"start": "500", "end": "100"}, "ends .* before it starts"),
+    ("lexicon", {"end": "1e999"}, "not a finite number"),
+])
+def test_impossible_numbers_are_refused_naming_file_line_and_column(tmp_path, name, cells, message):
+    with pytest.raises(SignlibError, match=rf"t\.csv: line 2: .*{message}"):
+        _table(tmp_path, name, **cells)()
+
+
+def test_whole_video_and_open_ended_spans_still_read(tmp_path):
+    (a,) = _table(tmp_path, "phoenix", start="-1", end="-1")()
+    assert a.start is None and a.end is None
+    (b,) = _table(tmp_path, "lexicon", start="100", end="0")()
+    assert (b.start, b.end) == (0.1, None)
+
+
+@pytest.mark.parametrize("meta, message", [
+    (_dgs_meta(start=-5), "sentence: times -5-"),
+    (_dgs_meta(start=3500), "sentence: times 3500-"),  # after its end
+    (_dgs_meta(glosses={"gloss": ["A"], "start": [float("nan")], "end": [5]}), r"sentence\.glosses\[0\]"),
+    (_dgs_meta(glosses={"gloss": ["A"], "start": [10**400], "end": [5]}), "must be numbers"),
+    (_dgs_meta(glosses={"gloss": [{"x": 1}], "start": [1], "end": [5]}), "list of strings"),
+    ({**_dgs_meta(), "id": ["s1"]}, "'id' must be a string"),
+])
+def test_impossible_dgs_times_and_types_are_refused(tmp_path, meta, message):
+    path = tmp_path / "bad_metadata.json"
+    path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(SignlibError, match=rf"bad_metadata\.json: .*{message}"):
+        read_dgs_fluent_metadata(path)
+
+
+def test_deeply_nested_json_is_one_line(tmp_path):
+    path = tmp_path / "deep_metadata.json"
+    path.write_text("[" * 100_000, encoding="utf-8")
+    with pytest.raises(SignlibError, match=r"deep_metadata\.json: not valid JSON"):
+        read_dgs_fluent_metadata(path)
+
+
+def test_folder_reader_skips_temporary_files_of_interrupted_writers(tmp_path):
+    (tmp_path / "a_metadata.json").write_text(json.dumps(_dgs_meta()), encoding="utf-8")
+    (tmp_path / ".tmp").mkdir()
+    (tmp_path / ".tmp" / "b_metadata.json").write_text("{", encoding="utf-8")
+    assert len(read_dgs_fluent_folder(tmp_path)) == 1

@@ -160,3 +160,68 @@ def test_overwriting_leaves_no_backup_file(tmp_path):
     write_segments_eaf(tmp_path / "a.eaf", [Segment(0, 10, "X")], 25)
     assert [p.name for p in tmp_path.iterdir()] == ["a.eaf"]
     assert read_eaf(tmp_path / "a.eaf") == {"SIGN": [(0, 400, "X")]}
+
+
+def _slots(t1, t2):
+    return f'<TIME_SLOT TIME_SLOT_ID="ts1" TIME_VALUE="{t1}"/><TIME_SLOT TIME_SLOT_ID="ts2" TIME_VALUE="{t2}"/>'
+
+
+@pytest.mark.parametrize("t1, t2, message", [
+    ("-40", "520", r"tier 'SIGN': annotation 'HOUSE' \(a1\) has time -40 ms \(time slot 'ts1'\)"),
+    ("0", "99999999999999999999", r"tier 'SIGN': annotation 'HOUSE' \(a1\) has time 99999999999999999999 ms"),
+    ("abc", "520", r"tier 'SIGN': annotation 'a1' uses time slot 'ts1', whose TIME_VALUE 'abc' is not whole"),
+    ("40", "1e3", r"tier 'SIGN': annotation 'a1' uses time slot 'ts2', whose TIME_VALUE '1e3'"),
+], ids=["negative", "huge", "text", "float"])
+def test_impossible_times_name_file_tier_and_annotation(tmp_path, t1, t2, message):
+    # A negative time used to read as a negative frame; a non-number as pympi's bare ValueError.
+    (tmp_path / "t.eaf").write_text(eaf_text(_slots(t1, t2), sign_tier()), encoding="utf-8")
+    for read in (lambda: read_eaf(tmp_path / "t.eaf"), lambda: eaf_segments(tmp_path / "t.eaf", "SIGN", 25)):
+        with pytest.raises(SignlibError, match=rf"t\.eaf: {message}") as err:
+            read()
+        assert "\n" not in str(err.value)
+
+
+def _ref_tier(tier_id, parent, aid, ref):
+    return (f'<TIER LINGUISTIC_TYPE_REF="default-lt" PARENT_REF="{parent}" TIER_ID="{tier_id}"><ANNOTATION>'
+            f'<REF_ANNOTATION ANNOTATION_ID="{aid}" ANNOTATION_REF="{ref}"><ANNOTATION_VALUE>x</ANNOTATION_VALUE>'
+            '</REF_ANNOTATION></ANNOTATION></TIER>')
+
+
+def test_reference_annotations_take_their_parents_times_through_a_chain(tmp_path):
+    tiers = sign_tier() + _ref_tier("MOUTH", "SIGN", "a2", "a1") + _ref_tier("NOTE", "MOUTH", "a3", "a2")
+    (tmp_path / "r.eaf").write_text(eaf_text(SLOTS, tiers), encoding="utf-8")
+    assert read_eaf(tmp_path / "r.eaf") == {"SIGN": [(40, 520, "HOUSE")], "MOUTH": [(40, 520, "x")],
+                                            "NOTE": [(40, 520, "x")]}
+
+
+@pytest.mark.parametrize("tiers, message", [
+    (_ref_tier("MOUTH", "SIGN", "a2", "a2"), "annotation 'a2' refers to itself through annotation 'a2'"),
+    (_ref_tier("MOUTH", "NOTE", "a2", "a3") + _ref_tier("NOTE", "MOUTH", "a3", "a2"), "a cycle of references"),
+    (_ref_tier("MOUTH", "SIGN", "a2", "a9"), "refers to a missing annotation 'a9'"),
+], ids=["self", "two_tiers", "missing"])
+def test_broken_reference_chains_are_errors_not_hangs(tmp_path, tiers, message):
+    # pympi's own walk up the references loops forever on a cycle.
+    (tmp_path / "c.eaf").write_text(eaf_text(SLOTS, sign_tier() + tiers), encoding="utf-8")
+    with pytest.raises(SignlibError, match=rf"c\.eaf: tier '(MOUTH|NOTE)': .*{message}"):
+        read_eaf(tmp_path / "c.eaf")
+
+
+def test_an_entity_expansion_bomb_is_refused(tmp_path):
+    entities = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {n} "{("&" + p + ";") * 10}">' for p, n in zip("abcdefgh", "bcdefghi"))
+    text = f'<?xml version="1.0"?><!DOCTYPE x [{entities}]><ANNOTATION_DOCUMENT AUTHOR="&i;"/>'
+    (tmp_path / "bomb.eaf").write_text(text, encoding="utf-8")  # 10**9 characters once expanded
+    with pytest.raises(SignlibError, match=r"bomb\.eaf: not a readable ELAN \.eaf file"):
+        read_eaf(tmp_path / "bomb.eaf")
+
+
+def test_an_annotation_without_a_value_element_is_named(tmp_path):
+    tier = sign_tier().replace("<ANNOTATION_VALUE>HOUSE</ANNOTATION_VALUE>", "")
+    (tmp_path / "v.eaf").write_text(eaf_text(SLOTS, tier), encoding="utf-8")
+    with pytest.raises(SignlibError, match=r"v\.eaf: .*an annotation has no ANNOTATION_VALUE"):
+        read_eaf(tmp_path / "v.eaf")
+
+
+def test_writer_refuses_times_the_reader_would_refuse(tmp_path):
+    with pytest.raises(SignlibError, match=r"w\.eaf: .*<= 2147483647"):
+        write_eaf(tmp_path / "w.eaf", {"SIGN": [(0, 2**31, "LONG")]})

@@ -114,7 +114,7 @@ def test_failed_write_leaves_old_file_byte_identical(tmp_path, monkeypatch):
         write_segments(path, {"c": {"segments": [[5, 2]]}})
 
     def crash(obj, f, *a, **k):
-        open(f, "wb").write(b"partial")
+        f.write(b"partial")  # into the temporary file
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", crash)
@@ -122,3 +122,39 @@ def test_failed_write_leaves_old_file_byte_identical(tmp_path, monkeypatch):
         write_segments(path, {"c": {"segments": [[0, 2]]}})
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["segments.pt"]
+
+
+def test_the_same_segments_give_the_same_bytes(tmp_path):
+    # torch names the archive after the file it is given; the writer must not leak its temp name.
+    write_segments(tmp_path / "a.pt", MAPPING)
+    write_segments(tmp_path / "b.pt", MAPPING)
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
+
+
+def test_a_directory_claiming_more_than_the_file_holds_is_refused_before_torch_reads_it(tmp_path):
+    path = tmp_path / "big.pt"
+    write_segments(path, MAPPING)
+    data = bytearray(path.read_bytes())
+    # The central directory's uncompressed-size field of the first member (offset 24 in its entry).
+    entry = data.index(b"PK\x01\x02")
+    data[entry + 24:entry + 28] = (300 << 20).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(SignlibError, match=r"big\.pt: not a readable segments\.pt .*claims 314572800 bytes") as err:
+        read_segments(path)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("fps", [10**400, float("inf"), True])
+def test_absurd_fps_is_refused(tmp_path, fps):
+    with pytest.raises(SignlibError, match="'fps' must be a positive number"):
+        write_segments(tmp_path / "s.pt", {"c": {"segments": [[0, 2]], "fps": fps}})
+
+
+def test_a_zip_whose_first_bytes_are_damaged_is_refused_before_torch_reads_it(tmp_path):
+    # Python's zipfile still finds the archive (from its end); torch would take its legacy path and
+    # allocate a length read from the damaged bytes ("XK\x03\x04" reads as a 335 MB string).
+    path = tmp_path / "x.pt"
+    write_segments(path, MAPPING)
+    path.write_bytes(b"X" + path.read_bytes()[1:])
+    with pytest.raises(SignlibError, match=r"x\.pt: .*does not start with a zip header"):
+        read_segments(path)

@@ -213,6 +213,45 @@ def test_garbage_is_an_error_naming_the_file(tmp_path, content):
     assert "\n" not in str(info.value)
 
 
+def _zero_frames(buf: bytes, version: str) -> bytes:
+    """``buf`` with its body emptied: the counts say zero frames and no frame follows."""
+    reader = BufferReader(buf)
+    PoseHeader.read(reader)
+    end = reader.read_offset
+    fps, _, people = struct.unpack_from("<fIH", buf, end)
+    if version == "v0.1":
+        return struct.pack("<f", 0.1) + buf[4:end] + struct.pack("<HHH", int(fps), 0, people)
+    if version == "v0.0":
+        return struct.pack("<f", 0.0) + buf[4:end] + struct.pack("<HH", int(fps), 0)
+    return buf[:end] + struct.pack("<fIH", fps, 0, people)
+
+
+@pytest.mark.parametrize("version", ["v0.2", "v0.1", "v0.0"])
+def test_a_file_with_zero_frames_is_an_error_naming_it(tmp_path, good_pose, version):
+    path = tmp_path / "empty.pose"
+    path.write_bytes(_zero_frames(good_pose.read_bytes(), version))
+    with pytest.raises(SignlibError, match=r"empty\.pose: no frames") as err:
+        pose_to_sequence(read_pose(path))
+    assert "\n" not in str(err.value)
+    with pytest.raises(SignlibError, match=r"empty\.pose: no frames"):
+        read_pose_header(path)
+
+
+def test_a_hand_made_pose_file_without_frames_is_an_error_naming_it():
+    pf = make_pose_file(holistic(), T=3)
+    empty = PoseFile(**{**pf.__dict__, "data": pf.data[:0], "confidence": pf.confidence[:0], "path": "x.pose"})
+    with pytest.raises(SignlibError, match=r"x\.pose: no frames"):
+        pose_to_sequence(empty)
+
+
+@pytest.mark.parametrize("cut", [1, 100])
+def test_header_reader_refuses_a_cut_body(tmp_path, good_pose, cut):
+    path = tmp_path / "cut.pose"
+    path.write_bytes(good_pose.read_bytes()[:-cut])
+    with pytest.raises(SignlibError, match=r"cut\.pose: truncated"):
+        read_pose_header(path)
+
+
 def test_trailing_bytes_are_an_error(tmp_path, good_pose):
     path = tmp_path / "long.pose"
     path.write_bytes(good_pose.read_bytes() + b"\x00" * 7)
@@ -255,4 +294,22 @@ def test_mismatched_pose_file_is_refused_and_the_old_file_is_kept(tmp_path, good
     pf = make_pose_file(holistic())
     with pytest.raises(SignlibError, match=r"good\.pose"):
         write_pose_file(good_pose, PoseFile(**{**pf.__dict__, "data": pf.data[:, :, :10]}))
+    assert good_pose.read_bytes() == before
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda pf: {"data": pf.data[:0], "confidence": pf.confidence[:0]}, "no frames"),
+    (lambda pf: {"data": pf.data[:, :0], "confidence": pf.confidence[:, :0]}, "no people"),
+    (lambda pf: {"confidence": pf.confidence[:, :, :3]}, "confidence shape"),
+    (lambda pf: {"fps": float("nan")}, "fps"),
+    (lambda pf: {"fps": 0.0}, "fps"),
+    (lambda pf: {"dimensions": (float("nan"), 1, 1)}, "dimensions"),
+    (lambda pf: {"components": tuple(c._replace(format="XYZ") for c in pf.components)}, "point formats"),
+], ids=["frames", "people", "confidence", "nan_fps", "zero_fps", "nan_dims", "format"])
+def test_writer_refuses_what_the_reader_would_refuse_and_keeps_the_old_file(tmp_path, good_pose, change, message):
+    before = good_pose.read_bytes()
+    pf = read_pose(good_pose)
+    with pytest.raises(SignlibError, match=rf"good\.pose: .*{message}") as err:
+        write_pose_file(good_pose, PoseFile(**{**pf.__dict__, **change(pf)}))
+    assert "\n" not in str(err.value)
     assert good_pose.read_bytes() == before

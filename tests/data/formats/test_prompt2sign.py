@@ -72,3 +72,9 @@ def test_a_missing_file_and_bad_samples_are_named(tmp_path):
     with pytest.raises(SignlibError, match="NaN or infinite"):
         write_prompt2sign(tmp_path / "w", [SkelsSample("a", "t", np.full((2, 150), np.inf), None)])
     assert not list(tmp_path.glob("w.*"))  # nothing half-written
+
+
+@pytest.mark.parametrize("values", [0, -3, 2.5, True])
+def test_values_per_frame_must_be_a_positive_integer(tmp_path, values):
+    with pytest.raises(SignlibError, match="values_per_frame must be a positive integer"):
+        read_prompt2sign(tmp_path / "dev", values_per_frame=values)

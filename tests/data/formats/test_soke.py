@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from signlib.data import Sequence
-from signlib.data.formats.soke import read_soke_clip, write_soke_clip
+from signlib.data.formats import soke
+from signlib.data.formats.soke import clip_folders, read_soke_clip, write_soke_clip
 from signlib.errors import SignlibError
 from signlib.pose.layout import SMPLX_JOINT_INDEX, get_layout
 from signlib.pose.rotation import axis_angle_to_rot6d_np, mirror_axis_angle
@@ -57,9 +58,84 @@ def test_reader_picks_upper_body_and_mirrors_left_hand(tmp_path, layout, flat):
 def test_frames_are_ordered_by_number_not_by_name(tmp_path):
     rng = np.random.default_rng(2)
     frames = [_frame(rng) for _ in range(3)]
-    _write_frames(tmp_path / "c", frames, names=["f_10.pkl", "f_9.pkl", "f_100.pkl"])
-    _write_frames(tmp_path / "d", [frames[1], frames[0], frames[2]])  # 9, 10, 100
+    _write_frames(tmp_path / "c", frames, names=["f_10.pkl", "f_9.pkl", "f_11.pkl"])  # by name: 10, 11, 9
+    _write_frames(tmp_path / "d", [frames[1], frames[0], frames[2]])  # 9, 10, 11
     np.testing.assert_allclose(read_soke_clip(tmp_path / "c").features, read_soke_clip(tmp_path / "d").features)
+
+
+@pytest.mark.parametrize("names, missing", [
+    (["f_0.pkl", "f_1.pkl", "f_3.pkl"], "frame 2 missing"),
+    (["f_1.pkl", "f_2.pkl", "f_7.pkl"], "frames 3 to 6 missing"),
+])
+def test_a_gap_in_the_frame_numbers_names_the_folder_and_the_missing_frame(tmp_path, names, missing):
+    rng = np.random.default_rng(3)
+    _write_frames(tmp_path / "gap", [_frame(rng) for _ in names], names=names)
+    with pytest.raises(SignlibError, match=rf"gap: {missing}: the frame files jump from") as err:
+        read_soke_clip(tmp_path / "gap")
+    assert "\n" not in str(err.value)
+
+
+def test_hidden_files_in_a_clip_folder_are_not_frames(tmp_path):
+    rng = np.random.default_rng(4)
+    _write_frames(tmp_path / "c", [_frame(rng) for _ in range(2)])
+    (tmp_path / "c" / ".clip_000000.pkl.x1y2.pkl").write_bytes(b"half a temporary file")
+    assert read_soke_clip(tmp_path / "c").num_frames == 2
+
+
+class _Killed(BaseException):
+    """Stands in for SIGKILL: nothing after it runs (the clean-up is patched out too)."""
+
+
+def test_a_write_killed_mid_clip_leaves_the_old_clip_and_the_next_write_cleans_up(tmp_path, monkeypatch):
+    old = _sequence(T=5, seed=1)
+    write_soke_clip(tmp_path / "c", old)
+    written = []
+
+    def dies_after_two(path, blob):
+        if len(written) == 2:
+            raise _Killed
+        written.append(path)
+        path.write_bytes(blob)
+
+    monkeypatch.setattr(soke, "_write_frame", dies_after_two)
+    monkeypatch.setattr(soke, "_discard", lambda path: None)  # a killed process cleans nothing up
+    with pytest.raises(_Killed):
+        write_soke_clip(tmp_path / "c", _sequence(T=4, seed=2))
+    monkeypatch.undo()
+
+    leftovers = [p for p in tmp_path.iterdir() if p.name != "c"]
+    assert len(leftovers) == 1 and leftovers[0].name.startswith(".c.") and len(list(leftovers[0].iterdir())) == 2
+    np.testing.assert_allclose(read_soke_clip(tmp_path / "c").features, old.features, atol=1e-5)  # all old
+    assert clip_folders(tmp_path) == [tmp_path / "c"]  # the half-written folder is no clip
+
+    new = _sequence(T=3, seed=3)  # fewer frames than the old clip: the folder is replaced as a whole
+    write_soke_clip(tmp_path / "c", new)
+    assert [p.name for p in tmp_path.iterdir()] == ["c"]
+    np.testing.assert_allclose(read_soke_clip(tmp_path / "c").features, new.features, atol=1e-5)
+
+
+def test_without_an_atomic_exchange_the_swap_still_never_mixes_clips(tmp_path, monkeypatch):
+    monkeypatch.setattr(soke, "_exchange", lambda a, b: False)  # e.g. macOS, Windows
+    write_soke_clip(tmp_path / "c", _sequence(T=5, seed=1))
+    new = _sequence(T=2, seed=2)
+    write_soke_clip(tmp_path / "c", new)
+    assert [p.name for p in tmp_path.iterdir()] == ["c"]
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["clip_000000.pkl", "clip_000001.pkl"]
+    np.testing.assert_allclose(read_soke_clip(tmp_path / "c").features, new.features, atol=1e-5)
+
+
+def test_a_failing_write_leaves_no_temporary_folder(tmp_path, monkeypatch):
+    write_soke_clip(tmp_path / "c", _sequence(T=2, seed=1))
+    before = {p.name: p.read_bytes() for p in (tmp_path / "c").iterdir()}
+
+    def disk_full(path, blob):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(soke, "_write_frame", disk_full)
+    with pytest.raises(OSError):
+        write_soke_clip(tmp_path / "c", _sequence(T=2, seed=2))
+    assert [p.name for p in tmp_path.iterdir()] == ["c"]
+    assert {p.name: p.read_bytes() for p in (tmp_path / "c").iterdir()} == before
 
 
 @pytest.mark.parametrize("layout", ["rot6d", "rot6d_spine3"])
@@ -103,6 +179,10 @@ def _bad(kind, rng):
         frame["smplx_body_pose"] = "zeros"
     elif kind == "not a dict":
         frame = [frame]
+    elif kind == "complex":
+        frame["smplx_rhand_pose"] = frame["smplx_rhand_pose"] + 1j
+    elif kind == "text":
+        frame["smplx_body_pose"] = np.array(["0.1"] * 63)
     return frame
 
 
@@ -112,6 +192,8 @@ def _bad(kind, rng):
     ("nan", "NaN"),
     ("not numeric", "not numeric"),
     ("not a dict", "holds a list"),
+    ("complex", "smplx_rhand_pose.*not numeric.*complex"),  # a cast would drop the imaginary part
+    ("text", "smplx_body_pose.*not numeric"),
 ])
 def test_bad_frame_is_one_line_error_naming_that_file(tmp_path, kind, message):
     rng = np.random.default_rng(4)
@@ -163,6 +245,11 @@ def test_writing_over_another_clip_is_refused_and_touches_nothing(tmp_path):
     with pytest.raises(SignlibError, match=r"c: already holds other frame files"):
         write_soke_clip(tmp_path / "c", _sequence(T=3, seed=2), prefix="other")
     assert {p.name: p.read_bytes() for p in (tmp_path / "c").iterdir()} == before
+    (tmp_path / "c" / "notes.txt").write_text("keep me")  # the swap would lose it
+    with pytest.raises(SignlibError, match=r"c: already holds other files \(notes\.txt"):
+        write_soke_clip(tmp_path / "c", _sequence(T=5, seed=1))
+    assert (tmp_path / "c" / "notes.txt").read_text() == "keep me"
+    assert [p.name for p in tmp_path.iterdir()] == ["c"]
 
 
 def test_unwritable_layout_and_bad_extras_leave_old_frames_untouched(tmp_path):
