@@ -18,6 +18,15 @@ resumed ends with exactly the weights of an uninterrupted run, and why eval or l
 perturb training. Under ``torchrun`` (``WORLD_SIZE`` > 1) the model is wrapped in DDP and only
 rank 0 writes files. Files in ``out_dir``: ``last.pt`` (resumable, ``weights_only``-loadable),
 ``final.pt`` (weights; EMA weights when EMA is on), ``config.json``, ``metrics_rows.json``.
+
+Killing a run at any moment (``SIGKILL`` included) loses at most the steps since the last
+checkpoint: every file is replaced atomically (:func:`signlib.io.atomic_path`; checkpoints also
+fsynced), so ``last.pt`` is always a complete checkpoint or absent. Resuming trusts only
+``last.pt``: ``config.json`` is rewritten and ``metrics_rows.json`` cut back to the checkpoint's
+rows at the start of every run, ``final.pt`` is deleted when the run has steps left and
+``last.pt`` when the run starts afresh (``resume=False``), so a folder never pairs an unfinished
+run with the weights of an older one. One run per ``out_dir``: a run deletes the temporary
+files that killed runs left there.
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ import torch.distributed as dist
 from torch import nn
 
 from signlib.errors import SignlibError, file_error
-from signlib.io import atomic_path, write_json
+from signlib.io import remove_partials, write_json, write_torch
 from signlib.optim import OptimConfig, TrainConfig, ema_update, lr_at, make_optimizer
 
 __all__ = ["OptimConfig", "TrainConfig", "TrainResult", "fit", "is_main_process", "lr_at", "to_device", "train"]
@@ -120,8 +129,8 @@ def _load_checkpoint(path: Path, config: TrainConfig) -> dict:
 
 
 def _save_torch(path: Path, obj: Any) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    # durable: a checkpoint is what a crashed machine resumes from, so it must reach the disk.
+    write_torch(path, obj, durable=True)
 
 
 def train(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[torch.Tensor, Mapping[str, float]]],
@@ -163,7 +172,8 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[torch.Tens
                 model.load_state_dict(ckpt["model"])
                 optimizer.load_state_dict(ckpt["optimizer"])
             except (RuntimeError, ValueError, KeyError) as exc:
-                raise file_error(paths["checkpoint"], f"does not fit this model ({str(exc).splitlines()[0]})")
+                first = (str(exc).splitlines() or [type(exc).__name__])[0]  # torch may give an empty message
+                raise file_error(paths["checkpoint"], f"does not fit this model ({first})")
             start, rows = int(ckpt["step"]), [r for r in ckpt["rows"] if r["step"] <= ckpt["step"]]
         # DDP broadcasts rank 0's weights at construction, so ranks may start from different inits.
         wrapped = model if world == 1 else nn.parallel.DistributedDataParallel(
@@ -175,6 +185,16 @@ def train(model: nn.Module, loss_fn: Callable[[nn.Module, Any], tuple[torch.Tens
             info = dict(model_info or {"class": type(model).__name__,
                                        "parameters": sum(p.numel() for p in model.parameters())})
             write_json(paths["config"], {"train": config.to_dict(), "model": info, "world_size": world})
+            # Rows past the checkpoint (a killed run logged them) would be duplicated; an older run's
+            # final.pt beside an unfinished run would pass for its result, and its last.pt (when
+            # resume=False starts over) would be resumed as if it were this run's.
+            write_json(paths["metrics"], rows)
+            stale = [paths["final"]] if start < config.steps else []
+            stale += [paths["checkpoint"]] if ckpt is None else []
+            for path in stale:
+                path.unlink(missing_ok=True)
+            for path in paths.values():
+                remove_partials(path)
 
         def save_checkpoint(step: int) -> None:
             _save_torch(paths["checkpoint"], {

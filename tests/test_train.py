@@ -215,3 +215,47 @@ def test_ddp_two_cpu_processes_end_with_identical_weights(tmp_path, kind):
     assert ckpt["step"] == 2 and ckpt["world_size"] == 2
     assert all(torch.equal(ckpt["model"][k], r0["model"][k]) for k in ckpt["model"])
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "final.pt", "last.pt", "metrics_rows.json"]
+
+
+def test_a_restarted_run_clears_what_an_older_run_left_in_its_folder(tmp_path):
+    fit(tmp_path, steps=4)
+    leftover = tmp_path / ".last.pt.0123abcd.partial"  # what a run killed inside a checkpoint write leaves
+    leftover.write_bytes(b"half a checkpoint")
+
+    def dies_at_2(step, rng):
+        if step == 2:
+            raise Killed
+        return sample_batch(step, rng)
+
+    with pytest.raises(Killed):
+        train(make_model(0), loss_fn, dies_at_2, TrainConfig(steps=4, lr=1e-2, log_every=1), tmp_path,
+              progress=False, resume=False)
+    # The old run's final.pt no longer passes for this run's result, its rows are gone, so is the leftover.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "metrics_rows.json"]
+    assert [r["step"] for r in json.loads((tmp_path / "metrics_rows.json").read_text())] == [1, 2]
+
+
+def test_a_resumed_run_cuts_the_metrics_back_to_its_checkpoint_before_training(tmp_path):
+    settings = dict(steps=6, checkpoint_every=2)
+    config = TrainConfig(lr=1e-2, log_every=1, seed=0, **settings)
+
+    def dies_at(stop):
+        def sampler(step, rng):
+            if step == stop:
+                raise Killed
+            return sample_batch(step, rng)
+        return sampler
+
+    with pytest.raises(Killed):
+        train(make_model(0), loss_fn, dies_at(3), config, tmp_path, progress=False)  # checkpoint at 2, rows to 3
+    with pytest.raises(Killed):
+        train(make_model(0), loss_fn, dies_at(2), config, tmp_path, progress=False)  # resumed, dies at once
+    assert [r["step"] for r in json.loads((tmp_path / "metrics_rows.json").read_text())] == [1, 2]
+
+
+def test_the_same_run_writes_byte_identical_checkpoints(tmp_path):
+    # Equal bytes, not only equal tensors: DVC hashes these files, and a kill test may compare them.
+    fit(tmp_path / "a", steps=3, ema_decay=0.5)
+    fit(tmp_path / "b", steps=3, ema_decay=0.5)
+    for name in ("last.pt", "final.pt"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

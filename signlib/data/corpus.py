@@ -2,19 +2,28 @@
 
 Layout of a corpus folder::
 
-    index.json          {"layout", "fps", "clips": [{id, file, language, signer, split, num_frames,
-                                                       text, glosses}, ...]}
-    clips/<id>.npz      one :mod:`signlib.data.store` clip per entry
+    index.json                  {"layout", "fps", "clips": [{id, file, language, signer, split,
+                                                             num_frames, text, glosses}, ...]}
+    clips/<id>.<sha256:16>.npz  one :mod:`signlib.data.store` clip per entry, named by its content
 
 The index answers every question that does not need the motion (sizes, splits, vocabularies),
-so statistics and split selection never read the clip files.
+so statistics and split selection never read the clip files. Readers go through the index, never
+through a glob of ``clips/``.
+
+Interrupted writes: :func:`write_corpus` never touches a file the current index points to
+(a changed clip gets a new name, an unchanged one is rewritten with the same bytes), and replaces
+the index last, atomically. A write killed at any moment leaves the previous corpus readable, or,
+when there was none, no ``index.json`` and a clear error from :class:`Corpus`. Clip files only a
+killed write made stay in ``clips/`` unreferenced until the next write deletes them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -24,9 +33,13 @@ import numpy as np
 from signlib.data.sequence import Sequence
 from signlib.data.store import read_clip, write_clip
 from signlib.errors import SignlibError, file_error
-from signlib.io import write_json
+from signlib.io import PARTIAL, remove_partials, write_json
 
 SPLITS = ("train", "val", "test")
+INDEX = "index.json"
+CLIPS = "clips"
+_STAGED = ".staged"  # a clip written but not yet named by its hash; hidden and not *.npz
+_HASHED = re.compile(r".+\.[0-9a-f]{16}\.npz")  # what _write_clip_file names a clip
 
 
 @dataclass(frozen=True)
@@ -75,30 +88,80 @@ def split_signers(signers: Iterable[str], val_fraction: float, test_fraction: fl
 def write_corpus(root: str | os.PathLike, sequences: Iterable[Sequence], splits: dict[str, str]) -> "Corpus":
     """Write clips and index under ``root``; ``splits`` maps signer → split.
 
-    Clips are written first and the index last (atomically), so an interrupted write never
-    leaves an index that points to missing clips.
+    Safe to interrupt (see the module docstring). The same sequences give byte-identical files.
+    One writer per folder: two processes writing the same corpus at once delete each other's clips.
     """
     root = Path(root)
-    entries, layout, fps = [], None, None
-    for seq in sequences:
-        if layout is None:
-            layout, fps = seq.layout, seq.fps
-        if seq.layout != layout:
-            raise SignlibError(f"{seq.id}: layout {seq.layout!r} differs from the corpus layout {layout!r}")
-        if seq.signer not in splits:
-            raise SignlibError(f"{seq.id}: signer {seq.signer!r} has no split")
-        rel = f"clips/{seq.id}.npz"
-        write_clip(root / rel, seq)
-        entries.append({"id": seq.id, "file": rel, "language": seq.language, "signer": seq.signer,
-                        "split": splits[seq.signer], "num_frames": seq.num_frames, "text": seq.text,
-                        "glosses": seq.glosses})
-    if not entries:
-        raise SignlibError(f"{root}: no clips to write")
-    ids = [e["id"] for e in entries]
-    if len(set(ids)) != len(ids):
-        raise SignlibError(f"{root}: clip ids are not unique")
-    write_json(root / "index.json", {"layout": layout, "fps": fps, "clips": entries})
+    previous = _referenced(root)
+    clips_dir = root / CLIPS
+    clips_dir.mkdir(parents=True, exist_ok=True)
+    entries, layout, fps, seen = [], None, None, set()
+    try:
+        for seq in sequences:
+            if layout is None:
+                layout, fps = seq.layout, seq.fps
+            if seq.layout != layout:
+                raise SignlibError(f"{seq.id}: layout {seq.layout!r} differs from the corpus layout {layout!r}")
+            if seq.signer not in splits:
+                raise SignlibError(f"{seq.id}: signer {seq.signer!r} has no split")
+            if seq.id in seen:  # before writing: both would be staged under the same name
+                raise SignlibError(f"{root}: clip ids are not unique ({seq.id!r} twice)")
+            seen.add(seq.id)
+            entries.append({"id": seq.id, "file": f"{CLIPS}/{_write_clip_file(clips_dir, seq)}",
+                            "language": seq.language, "signer": seq.signer, "split": splits[seq.signer],
+                            "num_frames": seq.num_frames, "text": seq.text, "glosses": seq.glosses})
+        if not entries:
+            raise SignlibError(f"{root}: no clips to write")
+    except BaseException:
+        _sweep(clips_dir, keep=previous, drop=set())  # the old index still rules: drop only new files
+        raise
+    write_json(root / INDEX, {"layout": layout, "fps": fps, "clips": entries})  # the commit point
+    remove_partials(root / INDEX)
+    _sweep(clips_dir, keep={e["file"] for e in entries}, drop=previous)
     return Corpus(root)
+
+
+def _write_clip_file(folder: Path, seq: Sequence) -> str:
+    """Write ``seq`` into ``folder`` as ``<id>.<sha256 of the file:16>.npz``; return that name.
+
+    Naming by content is what keeps the previous corpus intact: a clip that changed never
+    overwrites the file the current index points to.
+    """
+    staged = folder / f".{seq.id}{_STAGED}"
+    write_clip(staged, seq)
+    name = f"{seq.id}.{hashlib.sha256(staged.read_bytes()).hexdigest()[:16]}.npz"
+    os.replace(staged, folder / name)
+    return name
+
+
+def _referenced(root: Path) -> set[str]:
+    """Files (relative to ``root``) the index in ``root`` points to; none when it is missing or unreadable."""
+    try:
+        return {c["file"] for c in json.loads((root / INDEX).read_text(encoding="utf-8"))["clips"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+
+
+def _sweep(folder: Path, keep: set[str], drop: set[str]) -> None:
+    """Delete the files in ``folder`` (a corpus's ``clips/``) that no index needs any more.
+
+    Deleted: files named in ``drop`` (the index just replaced), content-named clips and the
+    leftovers of interrupted writes; always except those named in ``keep``. Anything else
+    (files this module did not write) is left alone.
+    """
+    for path in folder.iterdir():
+        rel = f"{CLIPS}/{path.name}"
+        ours = rel in drop or _HASHED.fullmatch(path.name) or path.name.endswith((_STAGED, PARTIAL))
+        if path.is_file() and ours and rel not in keep:
+            path.unlink()
+
+
+def _interrupted(root: Path) -> str:
+    """A hint for a missing index: ``clips/`` holding files only :func:`write_corpus` makes means
+    a first write was killed before its index; say so rather than only "not found"."""
+    clips = root / CLIPS
+    ours = clips.is_dir() and any(_HASHED.fullmatch(p.name) or p.name.endswith(_STAGED) for p in clips.iterdir())
+    return "an earlier write_corpus was interrupted before writing it; " if ours else ""
 
 
 class Corpus:
@@ -106,17 +169,34 @@ class Corpus:
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
-        index = self.root / "index.json"
+        index = self.root / INDEX
         try:
             raw = json.loads(index.read_text(encoding="utf-8"))
             self.layout: str = raw["layout"]
             self.fps: float = float(raw["fps"])
             self.clips = [ClipInfo(**{**c, "glosses": tuple(c["glosses"])}) for c in raw["clips"]]
         except FileNotFoundError:
-            raise file_error(index, "corpus index not found (run the `corpus` stage first)") from None
+            hint = _interrupted(self.root)
+            raise file_error(index, f"corpus index not found ({hint}run the `corpus` stage first)") from None
         except (json.JSONDecodeError, KeyError, TypeError) as err:
             raise file_error(index, f"corrupt corpus index ({type(err).__name__}: {err})") from None
         self._by_id = {c.id: c for c in self.clips}
+        self._check_files(index)
+
+    def _check_files(self, index: Path) -> None:
+        """Fail now, not at the first lazy load, when the index points to files that are gone
+        (a half-done ``dvc checkout``, a hand-deleted clip). One listing per folder, no reads."""
+        present: dict[Path, set[str]] = {}
+        missing = []
+        for c in self.clips:
+            path = self.root / c.file
+            if path.parent not in present:
+                present[path.parent] = set(os.listdir(path.parent)) if path.parent.is_dir() else set()
+            if path.name not in present[path.parent]:
+                missing.append(c.file)
+        if missing:
+            raise file_error(index, f"{len(missing)} clip file(s) it lists are missing (first: {missing[0]}); "
+                                    "run the `corpus` stage again")
 
     def __len__(self) -> int:
         return len(self.clips)

@@ -124,7 +124,9 @@ def _section(spec: StageSpec, folder: Path) -> Section:
     return Section(spec, folder, run,
                    tables=sorted((folder / "tables").glob("*.md")), figures=sorted((folder / "figures").glob("*.png")),
                    videos=sorted(p for p in (folder / "videos").glob("*") if p.suffix in VIDEO_SUFFIXES),
-                   study=sorted(p for p in (folder / "study").rglob("*") if p.is_file()),
+                   # Hidden paths are temporary files of an interrupted write (signlib.io), not results.
+                   study=sorted(p for p in (folder / "study").rglob("*") if p.is_file()
+                                and not any(part.startswith(".") for part in p.relative_to(folder).parts)),
                    metrics=read_json(folder / "metrics.json") if (folder / "metrics.json").is_file() else None)
 
 

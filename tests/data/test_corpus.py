@@ -1,4 +1,7 @@
-"""Corpus folders, signer splits and padded batches."""
+"""Corpus folders (deterministic, safe to interrupt), signer splits and padded batches."""
+
+import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -7,7 +10,9 @@ import torch
 from signlib.data.batching import PAD_LABEL, collate
 from signlib.data.corpus import Corpus, split_signers, write_corpus
 from signlib.data.sequence import Sequence
+from signlib.data.store import write_clip
 from signlib.errors import SignlibError
+from signlib.io import write_json
 
 
 def _clips(n_signers=5, per_signer=2):
@@ -89,3 +94,74 @@ def test_split_signers_by_group_gives_every_language_test_signers():
     split = split_signers(signers, 0.15, 0.2, seed=0, groups=groups)
     for lang in ("asl", "bsl", "dgs", "csl"):
         assert sorted(split[s] for s in signers if groups[s] == lang) == ["test", "train", "val"]
+
+
+def _files(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_the_same_clips_give_byte_identical_content_named_files(tmp_path):
+    clips = _clips(2, 2)
+    splits = {"s0": "train", "s1": "test"}
+    corpus = write_corpus(tmp_path / "a", clips, splits)
+    write_corpus(tmp_path / "b", clips, splits)
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+    assert all(re.fullmatch(rf"clips/{c.id}\.[0-9a-f]{{16}}\.npz", c.file) for c in corpus.clips)
+    before = _files(tmp_path / "a")
+    write_corpus(tmp_path / "a", clips, splits)  # rewriting the same corpus changes no byte
+    assert _files(tmp_path / "a") == before
+
+
+def test_a_write_that_fails_midway_leaves_the_previous_corpus_untouched(tmp_path):
+    old, splits = _clips(2, 2), {"s0": "train", "s1": "test"}
+    write_corpus(tmp_path, old, splits)
+    before = _files(tmp_path)
+    changed = [dataclasses.replace(c, features=c.features + 1) for c in old]
+
+    def fails_after_two():
+        yield from changed[:2]
+        raise KeyboardInterrupt  # the caller is stopped while clip 3 is due
+
+    with pytest.raises(KeyboardInterrupt):
+        write_corpus(tmp_path, fails_after_two(), splits)
+    assert _files(tmp_path) == before  # the new clips it had written are gone again
+    for seq, was in zip(Corpus(tmp_path), old, strict=True):
+        np.testing.assert_array_equal(seq.features, was.features)
+
+
+def test_a_rewrite_drops_clips_the_new_index_does_not_list_and_leaves_foreign_files(tmp_path):
+    clips, splits = _clips(2, 2), {"s0": "train", "s1": "test"}
+    write_corpus(tmp_path, clips, splits)
+    (tmp_path / "clips" / "notes.txt").write_text("mine")
+    (tmp_path / "clips" / ".s0_0.staged").write_bytes(b"left by a killed write")
+    corpus = write_corpus(tmp_path, clips[:1], splits)
+    names = sorted(p.name for p in (tmp_path / "clips").iterdir())
+    assert names == sorted([corpus.clips[0].file.split("/")[1], "notes.txt"])
+
+
+def test_an_old_layout_corpus_is_replaced_cleanly(tmp_path):
+    clips, splits = _clips(1, 2), {"s0": "train"}
+    write_clip(tmp_path / "clips" / "s0_0.npz", clips[0])  # clips/<id>.npz, as before content names
+    write_json(tmp_path / "index.json", {"layout": "xyz_mediapipe", "fps": 25, "clips": [
+        {"id": "s0_0", "file": "clips/s0_0.npz", "language": "ASL", "signer": "s0", "split": "train",
+         "num_frames": clips[0].num_frames, "text": "a b", "glosses": ["A", "B"]}]})
+    assert len(Corpus(tmp_path)) == 1
+    corpus = write_corpus(tmp_path, clips, splits)
+    assert sorted(p.name for p in (tmp_path / "clips").iterdir()) == sorted(c.file[6:] for c in corpus.clips)
+
+
+def test_an_index_pointing_to_missing_clips_is_an_error_when_opened(tmp_path):
+    corpus = write_corpus(tmp_path, _clips(2, 1), {"s0": "train", "s1": "test"})
+    (tmp_path / corpus.clips[1].file).unlink()
+    with pytest.raises(SignlibError, match=rf"index\.json: 1 clip file\(s\) it lists are missing "
+                                           rf"\(first: {corpus.clips[1].file}\)"):
+        Corpus(tmp_path)
+
+
+def test_duplicate_ids_are_refused_before_anything_is_written(tmp_path):
+    clips = _clips(1, 1)
+    with pytest.raises(SignlibError, match=r"clip ids are not unique \('s0_0' twice\)"):
+        write_corpus(tmp_path, clips + clips, {"s0": "train"})
+    assert not (tmp_path / "index.json").exists() and not list((tmp_path / "clips").iterdir())
+    with pytest.raises(SignlibError, match="corpus index not found \\(run"):  # nothing of ours left to hint at
+        Corpus(tmp_path)
