@@ -24,6 +24,7 @@ import numpy as np
 from signlib.data.sequence import Segment, Sequence
 from signlib.errors import SignlibError, file_error
 from signlib.io import read_json, write_json
+from signlib.text.counts import count
 
 #: The policy every evaluation uses: the paper measures keyframe-to-pose from segment keyframes.
 EVALUATION_POLICY = "onset_mid_offset"
@@ -174,8 +175,8 @@ class Keyframes:
     def __post_init__(self):
         frames = np.asarray(self.frames, np.int64).reshape(-1)
         feats = np.asarray(self.features, np.float32)
-        if self.num_frames < 1:
-            raise SignlibError(f"keyframes: num_frames must be >= 1, got {self.num_frames}")
+        # count() refuses 12.5 (and True) instead of letting a float length slip through.
+        object.__setattr__(self, "num_frames", count(self.num_frames, "keyframes: num_frames"))
         if feats.ndim != 2 or len(feats) != len(frames):
             raise SignlibError(f"keyframes: features must be (K={len(frames)}, D), got {feats.shape}")
         if len(frames) and (frames.min() < 0 or frames.max() >= self.num_frames):

@@ -129,3 +129,9 @@ def test_a_keyframe_request_takes_the_frames_of_a_sequence():
 def test_bad_keyframes_are_refused(make, message):
     with pytest.raises(SignlibError, match=message):
         make()
+
+
+@pytest.mark.parametrize("bad", [12.5, 12.0, True, "12", 0])
+def test_keyframes_refuse_a_length_that_is_not_a_positive_whole_number(bad):
+    with pytest.raises(SignlibError, match="num_frames"):
+        Keyframes(np.zeros(0, np.int64), np.zeros((0, 3), np.float32), bad)

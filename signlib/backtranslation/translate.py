@@ -14,8 +14,9 @@ import torch
 
 from signlib.backtranslation.model import BackTranslationConfig, PoseToText
 from signlib.backtranslation.training import check_sequences
-from signlib.checkpoint import load_model, save_card
+from signlib.checkpoint import card_field, load_model, save_card
 from signlib.data.batching import length_mask, pad_stack
+from signlib.text.counts import count
 from signlib.text.glosses import GlossVocab
 from signlib.text.words import TextVocab
 
@@ -35,6 +36,7 @@ def back_translate(model: PoseToText, sequences, batch_size: int = 64, progress:
 
     c = model.config
     sequences = check_sequences(sequences, c.layout, c.max_frames, "back_translate")
+    batch_size = count(batch_size, "back_translate: batch_size")
     device, was_training = next(model.parameters()).device, model.training
     vocab, out = model.vocab, [""] * len(sequences)
     banned = torch.zeros(len(vocab), dtype=torch.bool, device=device)
@@ -69,12 +71,15 @@ def save_backtranslation_card(folder: str | os.PathLike, model: PoseToText) -> N
               glosses=None if model.glosses is None else model.glosses.to_dict())
 
 
-def _build(card: dict) -> PoseToText:
-    glosses = None if card.get("glosses") is None else GlossVocab.from_dict(card["glosses"])
-    return PoseToText(BackTranslationConfig(**card["config"]), TextVocab.from_dict(card.get("vocab")), glosses)
+def _build(card: dict, folder: str | os.PathLike) -> PoseToText:
+    glosses = card_field(card, folder, "glosses", (dict, type(None)), default=None)
+    vocab = TextVocab.from_dict(card_field(card, folder, "vocab", dict))
+    return PoseToText(BackTranslationConfig(**card["config"]), vocab,
+                      None if glosses is None else GlossVocab.from_dict(glosses))
 
 
 def load_backtranslation(folder: str | os.PathLike) -> PoseToText:
     """The model (eval mode) from its folder; its config is ``model.config``, its vocabulary
-    ``model.vocab`` (and ``model.glosses`` with CTC)."""
-    return load_model(folder, KIND, _build)
+    ``model.vocab`` (and ``model.glosses`` with CTC). A card field that is missing or of the wrong
+    type is an error naming the card (:func:`signlib.checkpoint.load_model`)."""
+    return load_model(folder, KIND, lambda card: _build(card, folder))

@@ -37,6 +37,7 @@ from signlib.errors import SignlibError
 from signlib.generate.text import build_text_encoder
 from signlib.layers import DecoderStack, Standardised, select_cache, sinusoid
 from signlib.pose.layout import get_layout
+from signlib.text.counts import count
 from signlib.text.tokens import text_requests
 
 KIND = "regression"
@@ -117,10 +118,8 @@ def teacher_inputs(model: ProgressiveTransformer, x: torch.Tensor, lengths: torc
 def _check_requests(model: ProgressiveTransformer, texts, languages, max_frames: int | None
                     ) -> tuple[list, list, int]:
     texts, languages = text_requests("generate_regression", texts, languages)
-    limit = model.config.max_frames if max_frames is None else max_frames
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= model.config.max_frames:
-        raise SignlibError(f"generate_regression: max_frames={max_frames!r} is outside [1, "
-                           f"{model.config.max_frames}] (the trained maximum)")
+    limit = count(model.config.max_frames if max_frames is None else max_frames, "generate_regression: max_frames",
+                  1, model.config.max_frames, " (the trained maximum)")
     return texts, languages, limit
 
 
@@ -162,8 +161,7 @@ def generate_regression(model: ProgressiveTransformer, texts, languages, max_fra
     sampling and rows never interact, so a text gives the same sequence alone or in any batch.
     """
     texts, languages, limit = _check_requests(model, texts, languages, max_frames)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise SignlibError(f"generate_regression: batch_size={batch_size!r} must be a positive integer")
+    batch_size = count(batch_size, "generate_regression: batch_size")
     was_training, out = model.training, []
     model.eval()
     try:

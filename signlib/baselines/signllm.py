@@ -51,12 +51,13 @@ from pathlib import Path
 from signlib.baselines.configs import SignLLMConfig
 from signlib.baselines.regression import KIND as POSE_KIND
 from signlib.baselines.regression import ProgressiveTransformer, generate_regression, load_regression
-from signlib.checkpoint import read_card, save_card, save_model
+from signlib.checkpoint import bad_card, card_field, read_card, save_card, save_model
 from signlib.data.sequence import Sequence
-from signlib.errors import SignlibError, file_error
+from signlib.errors import SignlibError
 from signlib.generate.text2gloss import Text2Gloss, load_text2gloss, translate
 from signlib.text.glosses import GlossVocab
-from signlib.text.tokens import SIGN_LANGUAGES, check_language, text_requests
+from signlib.text.counts import count
+from signlib.text.tokens import SIGN_LANGUAGES, check_language, check_text, text_requests
 
 MLSF_KIND, P2LG_KIND = "signllm_mlsf", "signllm_p2lg"
 PROMPT_DIR, POSE_DIR = "prompt", "pose"
@@ -77,8 +78,7 @@ TAGS = {language_tag(lang): lang for lang in SIGN_LANGUAGES}
 
 def prompt(text: str, language: str) -> str:
     """The question-style prompt of Prompt2LangGloss, naming the sign language in words."""
-    if not isinstance(text, str) or not text.strip():
-        raise SignlibError(f"SignLLM prompt: text is empty: {text!r}")
+    check_text(text, "SignLLM prompt")
     return PROMPT_TEMPLATE.format(name=LANGUAGE_NAMES[check_language(language)], text=text.strip())
 
 
@@ -139,10 +139,10 @@ def save_p2lg_card(folder: str | os.PathLike, config: SignLLMConfig, **extra) ->
 def load_mlsf(folder: str | os.PathLike) -> MLSF:
     """Every language's pose decoder (eval mode, CPU) of an MLSF folder."""
     card = read_card(folder, MLSF_KIND)
-    languages = card.get("languages")
-    if not isinstance(languages, list) or not languages or any(x not in SIGN_LANGUAGES for x in languages):
-        raise file_error(Path(folder) / "model.json", f"bad card: 'languages' must list sign languages "
-                                                      f"({', '.join(SIGN_LANGUAGES)}), got {languages!r}")
+    languages = card_field(card, folder, "languages", list)
+    if not languages or any(not isinstance(x, str) or x not in SIGN_LANGUAGES for x in languages):
+        raise bad_card(folder, f"field 'languages' must list sign languages ({', '.join(SIGN_LANGUAGES)}), "
+                               f"got {languages!r:.60}")
     return MLSF({lang: load_regression(Path(folder) / lang) for lang in languages})
 
 
@@ -157,6 +157,7 @@ def generate_mlsf(mlsf: MLSF, texts, languages, batch_size: int = 64, progress: 
     """One sequence per text from its language's decoder (greedy, as :func:`generate_regression`);
     ``meta["model"]`` names the decoder that ran."""
     texts, languages = text_requests("generate_mlsf", texts, languages)
+    batch_size = count(batch_size, "generate_mlsf: batch_size")
     missing = sorted(set(languages) - set(mlsf.models))
     if missing:
         raise SignlibError(f"generate_mlsf: no model for sign language {', '.join(missing)}; "
@@ -182,6 +183,7 @@ def generate_p2lg(p2lg: Prompt2LangGloss, texts, languages, batch_size: int = 64
     ``pose_text`` (what the pose decoder read: the requested language's tag and the predicted glosses).
     """
     texts, languages = text_requests("generate_p2lg", texts, languages)
+    batch_size = count(batch_size, "generate_p2lg: batch_size")
     glosses = translate(p2lg.prompt, p2lg.vocab, [prompt(t, x) for t, x in zip(texts, languages)], languages,
                         batch_size=batch_size)
     inputs, tags = [], []

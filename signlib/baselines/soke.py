@@ -35,10 +35,11 @@ from tqdm.auto import tqdm
 from signlib.baselines.configs import SokeConfig
 from signlib.baselines.token_generator import PARTS, MultiHeadTokenGenerator
 from signlib.baselines.tokenizer import DecoupledTokenizer
-from signlib.checkpoint import load_model, read_card, save_card
+from signlib.checkpoint import bad_card, card_field, load_model, save_card
 from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
 from signlib.layers import Standardised
+from signlib.text.counts import count
 from signlib.text.tokens import text_requests
 
 TOKENIZER_KIND, GENERATOR_KIND = "soke_tokenizer", "soke_generator"
@@ -156,13 +157,50 @@ def save_generator_card(folder: str | os.PathLike, generator: MultiHeadTokenGene
               spans=rows, **extra)
 
 
-def tokenizer_report(card: dict) -> list[dict]:
+def _card_sizes(card: dict, folder) -> dict[str, int]:
+    """The card's ``sizes``: every part's codebook size (an integer >= 1), else a bad card."""
+    sizes = card_field(card, folder, "sizes", dict)
+    if set(sizes) != set(PARTS) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1
+                                           for n in sizes.values()):
+        raise bad_card(folder, f"field 'sizes' must map {', '.join(PARTS)} to codebook sizes >= 1, got {sizes!r:.80}")
+    return {p: sizes[p] for p in PARTS}
+
+
+def _card_part_numbers(card: dict, folder, key: str) -> dict:
+    """An optional ``{part: number or null}`` field of a tokenizer card (``codes_used``, ``reconstruction``)."""
+    values = card_field(card, folder, key, dict, default={})
+    for p in PARTS:
+        v = values.get(p)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            raise bad_card(folder, f"field {key!r} must map parts to numbers, got {p}={v!r:.40}")
+    return values
+
+
+def _card_spans(card: dict, folder) -> dict[tuple[str, str], tuple[int, int]]:
+    """The generator card's sign spans (``[language, gloss, start, end]`` rows), checked row by row."""
+    spans = {}
+    for row in card_field(card, folder, "spans", list, default=[]):
+        ok = (isinstance(row, list) and len(row) == 4 and all(isinstance(x, str) for x in row[:2])
+              and all(isinstance(x, int) and not isinstance(x, bool) for x in row[2:]) and 0 <= row[2] < row[3])
+        if not ok:
+            raise bad_card(folder, f"field 'spans' must hold [language, gloss, start, end] rows with "
+                                   f"0 <= start < end, got {row!r:.60}")
+        spans[(row[0], row[1])] = (row[2], row[3])
+    return spans
+
+
+def tokenizer_report(card: dict, folder: str | os.PathLike | None = None) -> list[dict]:
     """Per part: codebook size, codes used on the training clips and the validation
-    reconstruction error (with its unit), from a tokenizer card."""
-    usage, errors = card.get("codes_used", {}), card.get("reconstruction", {})
-    return [{"part": p, "codebook": card["sizes"][p], "codes_used": usage.get(p),
-             "usage": None if usage.get(p) is None else usage[p] / card["sizes"][p],
-             "reconstruction": errors.get(p), "unit": card.get("reconstruction_unit", "")} for p in PARTS]
+    reconstruction error (with its unit), from a tokenizer card. ``folder`` (where the card was
+    read) is named when a field is missing or of the wrong type."""
+    if not isinstance(card, dict):
+        raise bad_card(folder, f"expected a JSON object, got {type(card).__name__}")
+    sizes = _card_sizes(card, folder)
+    usage, errors = _card_part_numbers(card, folder, "codes_used"), _card_part_numbers(card, folder, "reconstruction")
+    unit = card_field(card, folder, "reconstruction_unit", str, default="")
+    return [{"part": p, "codebook": sizes[p], "codes_used": usage.get(p),
+             "usage": None if usage.get(p) is None else usage[p] / sizes[p],
+             "reconstruction": errors.get(p), "unit": unit} for p in PARTS]
 
 
 @dataclass(frozen=True)
@@ -177,16 +215,24 @@ class SokeSystem:
 
 
 def load_soke(tokenizer_folder: str | os.PathLike, generator_folder: str | os.PathLike) -> SokeSystem:
-    """The system of a tokenizer folder and a generator folder trained on it (CPU, eval mode)."""
+    """The system of a tokenizer folder and a generator folder trained on it (CPU, eval mode).
+
+    Every card field read here (config, codebook sizes, tokenizer fingerprint, sign spans) is
+    checked inside the build step, so a missing or mistyped one is an error naming its card."""
     tokenizer = load_model(tokenizer_folder, TOKENIZER_KIND, lambda c: SokeTokenizer(SokeConfig.from_dict(c["config"])))
-    card = read_card(generator_folder, GENERATOR_KIND)
-    config = SokeConfig.from_dict(card["config"])
-    generator = load_model(generator_folder, GENERATOR_KIND, lambda c: build_generator(config, c["sizes"]))
-    if card.get("tokenizer") != fingerprint(tokenizer) or generator.sizes != tokenizer.sizes:
+    read: dict = {}
+
+    def build(card: dict) -> MultiHeadTokenGenerator:
+        read["config"] = SokeConfig.from_dict(card["config"])
+        read["tokenizer"] = card_field(card, generator_folder, "tokenizer", str)
+        read["spans"] = _card_spans(card, generator_folder)
+        return build_generator(read["config"], _card_sizes(card, generator_folder))
+
+    generator = load_model(generator_folder, GENERATOR_KIND, build)
+    if read["tokenizer"] != fingerprint(tokenizer) or generator.sizes != tokenizer.sizes:
         raise SignlibError(f"{generator_folder}: this generator was trained on another tokenizer than "
                            f"{tokenizer_folder} (retrain it, or load its own tokenizer)")
-    spans = {(lang, gloss): (int(a), int(b)) for lang, gloss, a, b in card.get("spans", [])}
-    return SokeSystem(tokenizer.eval(), generator.eval(), config, spans)
+    return SokeSystem(tokenizer.eval(), generator.eval(), read["config"], read["spans"])
 
 
 # --------------------------------------------------------------------------- generation
@@ -225,8 +271,7 @@ def generate_soke(system: SokeSystem, texts, languages, glosses=None, translate:
     ``meta``: ``tokens``, ``stopped_by`` (``"eos"`` or ``"max_tokens"``), ``retrieved`` (signs).
     """
     texts, languages = text_requests("generate_soke", texts, languages)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise SignlibError(f"generate_soke: batch_size={batch_size!r} must be a positive integer")
+    batch_size = count(batch_size, "generate_soke: batch_size")
     retrieval = _retrieval(system, texts, languages, glosses, translate, citations)
     limit = system.config.max_tokens - 1           # ceil(max_frames / 4): the EOS needs no frames
     out, modes = [], (system.tokenizer.training, system.generator.training)

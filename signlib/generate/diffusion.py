@@ -30,7 +30,7 @@ import torch
 
 from signlib.errors import SignlibError
 from signlib.generate.configs import SamplerConfig
-from signlib.generate.sampling import VelocityFn, guided
+from signlib.generate.sampling import VelocityFn, check_inputs, guided
 
 #: Offset of the cosine schedule (Nichol & Dhariwal 2021): keeps ᾱ from falling too fast near k = 0.
 COSINE_OFFSET = 0.008
@@ -77,6 +77,7 @@ def ddim_sample(clean: VelocityFn, x0: torch.Tensor, keys: torch.Tensor, key_mas
     ``keys`` exactly; ``clean(control, time, key_mask, text_on)`` is the network's ``ẑ1``, called
     through the same guidance branches as the flow sampler (:func:`signlib.generate.sampling.guided`).
     ``config.steps`` respaced steps; the solver field does not apply."""
+    check_inputs(x0, keys, key_mask, config, "ddim_sample")
     key_mask = key_mask.bool()
     m = key_mask[..., None]
     combined = guided(clean, keys, key_mask, has_text, config)

@@ -77,6 +77,10 @@ class SignSparK(Standardised, nn.Module):
                            self.scale_in, self.scale_out)
 
     def encode_text(self, texts, languages) -> TextEncoding:
+        """``B`` texts (entries may be None: dropped) in their sign languages, encoded."""
+        if isinstance(texts, (str, bytes)) or isinstance(languages, (str, bytes)):
+            # list("Hi") would be two one-letter texts
+            raise SignlibError("texts, languages: expected lists (one entry per sequence), not strings")
         return self.text(list(texts), list(languages))
 
     def condition(self, key_mask, length_mask, text: TextEncoding, track=None, times=()) -> UNetContext:
@@ -181,11 +185,13 @@ class SignSparK(Standardised, nn.Module):
 
 
 def save_signspark_card(folder: str | os.PathLike, config: SignSparKConfig, **extra) -> None:
-    """Write the card beside the ``final.pt`` that :func:`signlib.train.train` writes into the same
-    folder: the architecture and ``extra`` fields (what it was trained on)."""
+    """Write the card beside the ``final.pt`` that :func:`signlib.train.train` wrote into the same
+    folder: the architecture, ``extra`` fields (what it was trained on) and the weights'
+    fingerprint. Call it after training: a card written before records no fingerprint, or the
+    previous run's, which the new weights then fail (:func:`signlib.checkpoint.save_card`)."""
     save_card(folder, KIND, config.to_dict(), **extra)
 
 
 def load_signspark(folder: str | os.PathLike) -> SignSparK:
-    """A trained model in eval mode from its model folder."""
+    """A trained model in eval mode from its model folder (errors: :func:`signlib.checkpoint.load_model`)."""
     return load_model(folder, KIND, lambda card: SignSparK(SignSparKConfig.from_dict(card["config"])))

@@ -14,9 +14,11 @@ Every mode takes lists (one entry per sequence to generate) and returns one
   retrieved ones can be reported.
 - :func:`stitch` sign stitching: glosses → dictionary keyframes → generate (text optional).
 
-Bad input (keyframes outside the sequence, lengths of zero or above the trained maximum, an
-unknown language, empty text) is a :class:`SignlibError` raised before the network runs. Sequences
-longer than the model's ``max_frames`` are refused rather than windowed: the UNet never saw them.
+Bad input (keyframes outside the sequence, lengths of zero, above the trained maximum or not whole
+numbers, an unknown language, text that is empty, not ``str`` or not encodable as UTF-8, a seed or
+batch size that is not an integer) is a :class:`SignlibError` naming the argument (``texts[2]``,
+``num_frames[0]``), raised before the network runs. Sequences longer than the model's
+``max_frames`` are refused rather than windowed: the UNet never saw them.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from signlib.generate.diffusion import ddim_sample, ddim_times
 from signlib.generate.model import SignSparK
 from signlib.generate.sampling import SamplerConfig, flow_times, sample
 from signlib.keyframes import Keyframes
-from signlib.text.tokens import check_language
+from signlib.text.counts import count
+from signlib.text.tokens import check_language, check_text
 from signlib.triframe import TriframeDictionary, retrieval_keyframes
 
 
@@ -47,19 +50,30 @@ class Request:
     seed: int = 0
 
 
-def _check(model: SignSparK, req: Request) -> int:
+def _check(model: SignSparK, req: Request, where: str = "request") -> int:
+    """The length of request ``req`` (``where`` names it in errors), after checking every field."""
+    if not isinstance(req, Request):
+        raise SignlibError(f"{where}: expected a Request, got {type(req).__name__}")
     check_language(req.language)
-    if req.text is not None and not str(req.text).strip():
-        raise SignlibError(f"text is empty: {req.text!r}; pass text=None for text-free generation")
+    if req.text is not None:
+        check_text(req.text, f"{where}.text")
+    count(req.seed, f"{where}.seed", 0, 2 ** 63 - 1)
+    if req.keyframes is not None and not isinstance(req.keyframes, Keyframes):
+        raise SignlibError(f"{where}.keyframes: expected Keyframes, got {type(req.keyframes).__name__}")
+    name = f"{where}.keyframes.num_frames" if req.keyframes is not None else f"{where}.num_frames"
     T = req.keyframes.num_frames if req.keyframes is not None else req.num_frames
     if T is None:
         raise SignlibError("num_frames is required when no keyframes are given")
-    if not 1 <= int(T) <= model.config.max_frames:
-        raise SignlibError(f"num_frames={T} is outside [1, {model.config.max_frames}] (the trained maximum)")
+    T = count(T, name, 1, model.config.max_frames, " (the trained maximum)")
     if req.keyframes is not None and req.keyframes.features.shape[1] != model.dim:
         raise SignlibError(f"keyframes have {req.keyframes.features.shape[1]} channels; the model's layout "
                            f"{model.config.layout!r} has {model.dim}")
-    return int(T)
+    return T
+
+
+def _check_sampler(sampler) -> None:
+    if not isinstance(sampler, SamplerConfig):  # a dict or a step count would fail deep in the sampler
+        raise SignlibError(f"sampler: expected a SamplerConfig, got {type(sampler).__name__}")
 
 
 @torch.no_grad()
@@ -68,9 +82,10 @@ def generate_batch(model: SignSparK, requests: list[Request], sampler: SamplerCo
     for ``generator: ddpm``). Each request's noise depends only on its own
     seed and length, and the network ignores padding, so a request gives the same sequence alone
     or in any batch."""
-    if not requests:
-        raise SignlibError("generate_batch: no requests")
-    lengths = [_check(model, r) for r in requests]
+    if isinstance(requests, Request) or not requests:
+        raise SignlibError("generate_batch: requests: expected a non-empty list of Request")
+    _check_sampler(sampler)
+    lengths = [_check(model, r, f"requests[{i}]") for i, r in enumerate(requests)]
     if model.config.prior != "standard" and sampler.key_scale != 1.0:
         raise SignlibError(f"key_scale={sampler.key_scale}: keyframe guidance needs a keyframe-blind branch in the "
                            "same flow coordinates, which exists only for a model trained with prior: standard")
@@ -80,7 +95,8 @@ def generate_batch(model: SignSparK, requests: list[Request], sampler: SamplerCo
     x0 = torch.zeros(B, T, D)
     keys, key_mask = torch.zeros(B, T, D), torch.zeros(B, T, dtype=torch.bool)
     for b, (req, n) in enumerate(zip(requests, lengths)):
-        x0[b, :n] = sampler.temperature * torch.randn(n, D, generator=torch.Generator().manual_seed(req.seed))
+        # int(): a numpy seed passed _check, but manual_seed takes only a Python int.
+        x0[b, :n] = sampler.temperature * torch.randn(n, D, generator=torch.Generator().manual_seed(int(req.seed)))
         if req.keyframes is not None and len(req.keyframes.frames):
             f = torch.from_numpy(req.keyframes.frames)
             keys[b, f] = model.normalise(torch.from_numpy(req.keyframes.features))
@@ -133,9 +149,12 @@ def generate_batch(model: SignSparK, requests: list[Request], sampler: SamplerCo
 def generate(model: SignSparK, requests: list[Request], sampler: SamplerConfig = SamplerConfig(),
              batch_size: int = 16, progress: bool = False) -> list[Sequence]:
     """:func:`generate_batch` over ``requests`` in chunks of ``batch_size``, in order."""
+    if isinstance(requests, Request):
+        raise SignlibError("generate: requests: expected a list of Request, got one Request")
     requests = list(requests)
     if not requests:
         raise SignlibError("generate: no requests")
+    batch_size = count(batch_size, "batch_size")
     out: list[Sequence] = []
     for start in tqdm(range(0, len(requests), batch_size), desc="generate", disable=not progress, leave=False):
         chunk = generate_batch(model, requests[start:start + batch_size], sampler)
@@ -145,15 +164,42 @@ def generate(model: SignSparK, requests: list[Request], sampler: SamplerConfig =
 
 def _lists(n: int, **named) -> None:
     for name, values in named.items():
-        if isinstance(values, str) or len(values) != n:
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) != n:
             raise SignlibError(f"{name}: expected a list of {n} entries, got {values!r:.60}")
+
+
+def _list(mode: str, name: str, values) -> list:
+    """``values`` as a list; a bare string (one text, not a list of them) or a non-sequence is refused."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise SignlibError(f"{mode}: {name}: expected a list (one entry per sequence), got {values!r:.60}")
+    return list(values)
+
+
+def _check_common(mode: str, texts, languages, seed, batch_size, optional_text: bool = False) -> tuple[int, int]:
+    """The checks every mode shares: texts (``None`` allowed with ``optional_text``), languages,
+    the seed and the batch size, each error naming ``mode`` and the argument. Returns the seed and
+    the batch size as Python ints."""
+    for i, (text, lang) in enumerate(zip(texts, languages)):
+        if text is not None or not optional_text:
+            check_text(text, f"{mode}: texts[{i}]")
+        try:
+            check_language(lang)
+        except SignlibError as err:
+            raise SignlibError(f"{mode}: languages[{i}]: {err}") from None
+    return count(seed, f"{mode}: seed", 0, 2 ** 63 - 1), count(batch_size, f"{mode}: batch_size")
 
 
 def kf2p(model: SignSparK, keyframes: list[Keyframes], texts: list[str | None], languages: list[str],
          sampler: SamplerConfig = SamplerConfig(), seed: int = 0, batch_size: int = 16) -> list[Sequence]:
     """Keyframe-to-pose: one ``k.num_frames``-long sequence through each ``k`` of ``keyframes``
     (``texts`` entries may be None: keyframes alone)."""
+    keyframes = _list("kf2p", "keyframes", keyframes)
     _lists(len(keyframes), texts=texts, languages=languages)
+    seed, batch_size = _check_common("kf2p", texts, languages, seed, batch_size, optional_text=True)
+    for i, k in enumerate(keyframes):
+        if not isinstance(k, Keyframes):
+            raise SignlibError(f"kf2p: keyframes[{i}]: expected Keyframes, got {type(k).__name__}")
+        count(k.num_frames, f"kf2p: keyframes[{i}].num_frames", 1, model.config.max_frames, " (the trained maximum)")
     requests = [Request(lang, text, k, seed=seed + i) for i, (k, text, lang) in enumerate(zip(keyframes, texts, languages))]
     return generate(model, requests, sampler, batch_size)
 
@@ -161,13 +207,15 @@ def kf2p(model: SignSparK, keyframes: list[Keyframes], texts: list[str | None], 
 def t2p(model: SignSparK, texts: list[str], languages: list[str], sampler: SamplerConfig = SamplerConfig(),
         seed: int = 0, num_frames: list[int] | None = None, batch_size: int = 16) -> list[Sequence]:
     """Text-to-pose without keyframes; ``num_frames`` default to the length head's predictions."""
+    texts = _list("t2p", "texts", texts)
     _lists(len(texts), languages=languages)
-    for lang in languages:
-        check_language(lang)
+    seed, batch_size = _check_common("t2p", texts, languages, seed, batch_size)
     if num_frames is None:
         num_frames = [int(n) for n in model.predict_length(texts, languages)]
     _lists(len(texts), num_frames=num_frames)
-    requests = [Request(lang, text, None, int(n), seed + i)
+    num_frames = [count(n, f"t2p: num_frames[{i}]", 1, model.config.max_frames, " (the trained maximum)")
+                  for i, n in enumerate(num_frames)]
+    requests = [Request(lang, text, None, n, seed + i)
                 for i, (text, lang, n) in enumerate(zip(texts, languages, num_frames))]
     return generate(model, requests, sampler, batch_size)
 
@@ -178,8 +226,13 @@ def stitch(model: SignSparK, dictionary: TriframeDictionary, glosses: list[list[
     """Sign stitching: the dictionary keyframes of each gloss list, joined by generated signs and
     transitions (with the sentence's text where ``texts`` gives one). A gloss missing from the
     dictionary is an error naming it."""
+    glosses = _list("stitch", "glosses", glosses)
     texts = [None] * len(glosses) if texts is None else texts
     _lists(len(glosses), languages=languages, texts=texts)
+    seed, batch_size = _check_common("stitch", texts, languages, seed, batch_size, optional_text=True)
+    for i, g in enumerate(glosses):
+        if not isinstance(g, (list, tuple)) or not all(isinstance(x, str) for x in g):
+            raise SignlibError(f"stitch: glosses[{i}]: expected a list of gloss strings, got {g!r:.60}")
     keys = [retrieval_keyframes(dictionary, check_language(lang), g) for g, lang in zip(glosses, languages)]
     return kf2p(model, keys, texts, languages, sampler, seed, batch_size)
 
@@ -189,9 +242,9 @@ def sr_t2p(model: SignSparK, translate, dictionary: TriframeDictionary, texts: l
     """Retrieval text-to-pose. ``translate(texts, languages) -> [[gloss, ...]]`` is the
     text-to-gloss model; predicted glosses missing from the dictionary are skipped, and an entry
     with none left falls back to text-to-pose (module docstring)."""
+    texts = _list("sr_t2p", "texts", texts)
     _lists(len(texts), languages=languages)
-    for lang in languages:
-        check_language(lang)
+    seed, batch_size = _check_common("sr_t2p", texts, languages, seed, batch_size)
     predicted = translate(list(texts), list(languages))
     if len(predicted) != len(texts):
         raise SignlibError(f"sr_t2p: translate returned {len(predicted)} gloss lists for {len(texts)} texts")

@@ -22,6 +22,7 @@ from typing import Callable
 
 import torch
 
+from signlib.errors import SignlibError
 from signlib.generate.configs import SamplerConfig
 
 
@@ -60,6 +61,20 @@ def _combine(v: dict[tuple[bool, bool], torch.Tensor], has_keys: bool, has_text:
             return v[(False, False)] + scale * (cond - v[(False, False)])
         return cond
     return v[(False, False)]
+
+
+def check_inputs(x0: torch.Tensor, keys: torch.Tensor, key_mask: torch.Tensor, config: SamplerConfig,
+                 name: str = "sample") -> None:
+    """One-line errors for what the samplers cannot integrate: a config that is not a
+    :class:`SamplerConfig` (its ``steps`` are checked there: a whole number >= 1), or ``x0``,
+    ``keys`` and ``key_mask`` that are not tensors of shapes ``(B, T, D)``, ``(B, T, D)``, ``(B, T)``."""
+    if not isinstance(config, SamplerConfig):
+        raise SignlibError(f"{name}: config: expected a SamplerConfig, got {type(config).__name__}")
+    if not all(isinstance(t, torch.Tensor) for t in (x0, keys, key_mask)):
+        raise SignlibError(f"{name}: x0, keys and key_mask must be tensors")
+    if x0.dim() != 3 or keys.shape != x0.shape or key_mask.shape != x0.shape[:2]:
+        raise SignlibError(f"{name}: x0 {tuple(x0.shape)}, keys {tuple(keys.shape)} and key_mask "
+                           f"{tuple(key_mask.shape)} must be (B, T, D), (B, T, D) and (B, T)")
 
 
 def guided(net: VelocityFn, keys: torch.Tensor, key_mask: torch.Tensor, has_text, config: SamplerConfig
@@ -109,6 +124,7 @@ def sample(velocity: VelocityFn, x0: torch.Tensor, keys: torch.Tensor, key_mask:
     Returns:
         ``(B, T, D)`` samples whose keyframe frames equal ``keys`` exactly.
     """
+    check_inputs(x0, keys, key_mask, config)
     key_mask = key_mask.bool()
     m = key_mask[..., None]
     combined = guided(velocity, keys, key_mask, has_text, config)

@@ -127,9 +127,9 @@ class PretrainedSentenceEncoder(nn.Module):
         languages = [None] * len(texts) if languages is None else list(languages)
         if not texts or len(languages) != len(texts):
             raise SignlibError(f"texts, languages: need B >= 1 of each, got {len(texts)} and {len(languages)}")
-        for text, lang in zip(texts, languages):
-            if text is not None:  # the bytes encoder's checks: empty, over max_bytes, unknown language
-                text_ids(text, lang, c.language_token, c.max_bytes)
+        for i, (text, lang) in enumerate(zip(texts, languages)):
+            if text is not None:  # the bytes encoder's checks: not str, empty, not UTF-8, over max_bytes, language
+                text_ids(text, lang, c.language_token, c.max_bytes, f"texts[{i}]")
         kept = [i for i, t in enumerate(texts) if t is not None]
         rows = dict(zip(kept, self.proj(self.sentence_vectors([texts[i].strip() for i in kept])))) if kept else {}
         sentence = torch.stack([rows.get(i, self.null) for i in range(len(texts))])   # (B, d)

@@ -19,11 +19,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from signlib.checkpoint import load_model, save_card
+from signlib.checkpoint import card_field, load_model, save_card
 from signlib.errors import SignlibError
 from signlib.generate.configs import Text2GlossConfig
 from signlib.layers import DecoderStack, TransformerStack, sinusoid
 from signlib.text import tokens
+from signlib.text.counts import count
 from signlib.text.glosses import GlossVocab
 
 KIND = "text2gloss"
@@ -197,14 +198,16 @@ def translate(model: Text2Gloss, vocab: GlossVocab, texts, languages, max_glosse
     ``repeats``, no gloss is emitted twice (no sentence of the default corpus repeats one, while
     an undertrained pointer often copies the same word again).
     """
-    if isinstance(texts, str) or isinstance(languages, str):
+    if isinstance(texts, (str, bytes)) or isinstance(languages, (str, bytes)):
         raise SignlibError("translate: texts and languages must be lists (one entry per text), not strings")
     texts, languages = list(texts), list(languages)
-    limit = model.config.max_glosses if max_glosses is None else max_glosses
     if len(texts) != len(languages):
         raise SignlibError(f"translate: {len(texts)} texts but {len(languages)} languages")
-    if not 1 <= limit <= model.config.max_glosses:
-        raise SignlibError(f"translate: max_glosses={max_glosses} is out of [1, {model.config.max_glosses}]")
+    if texts:  # no texts, no glosses; otherwise every entry is checked before the model runs
+        tokens.text_requests("translate", texts, languages)
+    limit = count(model.config.max_glosses if max_glosses is None else max_glosses, "translate: max_glosses",
+                  1, model.config.max_glosses)
+    batch_size = count(batch_size, "translate: batch_size")
     device, was_training, out = next(model.parameters()).device, model.training, []
     model.eval()
     try:
@@ -254,7 +257,7 @@ def load_text2gloss(folder: str | os.PathLike) -> tuple[Text2Gloss, GlossVocab]:
     vocab: list[GlossVocab] = []
 
     def build(card: dict) -> Text2Gloss:
-        vocab.append(GlossVocab.from_dict(card.get("vocab")))
+        vocab.append(GlossVocab.from_dict(card_field(card, folder, "vocab", dict)))
         return Text2Gloss(Text2GlossConfig(**card["config"]), vocab[0])
 
     model = load_model(folder, KIND, build)

@@ -52,7 +52,7 @@ def tokenizer_rows(paths: Paths) -> list[dict]:
     folder = paths.model("evaluate", "soke_tokenizer")
     if not (folder / "model.json").exists():
         return []
-    return soke.tokenizer_report(read_card(folder, soke.TOKENIZER_KIND))
+    return soke.tokenizer_report(read_card(folder, soke.TOKENIZER_KIND), folder)
 
 
 def claims(rows: dict[str, dict], t2p: str, sr_t2p: str, others: tuple[str, ...]) -> list[dict]:

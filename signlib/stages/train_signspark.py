@@ -56,10 +56,12 @@ def fit_signspark(params: Params, clips: list[GenClip], layout: str, fps: float,
     model = SignSparK(config)
     model.set_statistics(*clip_statistics(clips))
     model.set_prior_scales([c.features for c in clips], [c.keyframes for c in clips])
-    save_signspark_card(folder, config, **extra, train_clips=len(clips))
     info = {"class": "SignSparK", "parameters": sum(p.numel() for p in model.parameters()), "config": config.to_dict()}
     result = fit(model, make_loss(part_weights(layout), cfg.loss), make_sampler(clips, cfg.train.batch_size, cfg.data),
                  cfg.train.schedule(steps, base.seed, base.device), folder, model_info=info)
+    # After the weights: the card records their fingerprint, so a card never vouches for weights
+    # another (or an interrupted) run left in the folder.
+    save_signspark_card(folder, config, **extra, train_clips=len(clips))
     return model, result
 
 

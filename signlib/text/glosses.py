@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from signlib.errors import SignlibError
+from signlib.text.tokens import encodable
 
 
 class GlossVocab:
@@ -23,6 +24,9 @@ class GlossVocab:
         if (not all(isinstance(g, str) and g.strip() and g not in self.SPECIALS for g in self.glosses)
                 or len(set(self.glosses)) != len(self.glosses)):
             raise SignlibError(f"GlossVocab: glosses must be unique non-empty strings, none of {self.SPECIALS}")
+        bad = next((g for g in self.glosses if not encodable(g)), None)
+        if bad is not None:  # a JSON card can spell a lone surrogate ("\\ud800"); models spell glosses in UTF-8
+            raise SignlibError(f"GlossVocab: gloss {bad!r} cannot be encoded as UTF-8 (a lone surrogate)")
         self.tokens = self.SPECIALS + self.glosses
         self._ids = {g: i for i, g in enumerate(self.tokens)}
 

@@ -25,7 +25,7 @@ import re
 from collections import Counter
 
 from signlib.errors import SignlibError
-from signlib.text.tokens import SIGN_LANGUAGES, check_language
+from signlib.text.tokens import SIGN_LANGUAGES, check_language, encodable
 
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"   # CJK radicals … ideographs, compatibility, full-width forms
 _WORD = rf"[^\W{_CJK}]+"                             # letters/digits/_ outside CJK
@@ -36,7 +36,12 @@ _NO_SPACE_AFTER = set("([{")
 
 
 def split_text(text: str) -> list[str]:
-    """Tokens of ``text`` in their written case (see the module docstring for the rules)."""
+    """Tokens of ``text`` in their written case (see the module docstring for the rules).
+
+    ``text`` must be a ``str``: the ``repr`` of ``bytes`` would be tokenised as words. Any
+    character, even a lone surrogate, is a token like any other here (no UTF-8 is involved)."""
+    if not isinstance(text, str):
+        raise SignlibError(f"text: must be str, got {type(text).__name__}")
     return _TOKEN.findall(text)
 
 
@@ -75,6 +80,9 @@ class TextVocab:
                 or len(set(self.words)) != len(self.words)):
             raise SignlibError("TextVocab: words must be unique non-empty strings, none of the special "
                                "or language tokens")
+        bad = next((w for w in self.words if not encodable(w)), None)
+        if bad is not None:  # a JSON card can spell a lone surrogate; the card could not be written back
+            raise SignlibError(f"TextVocab: word {bad!r} cannot be encoded as UTF-8 (a lone surrogate)")
         self.cased = dict(cased or {})
         if not all(isinstance(k, str) and isinstance(v, str) and v.lower() == k for k, v in self.cased.items()):
             raise SignlibError("TextVocab: cased must map lower-case words to spellings of the same word")
@@ -86,9 +94,14 @@ class TextVocab:
         """The tokens of ``texts`` seen at least ``min_count`` times, most frequent first (ties in
         code-point order), with each word's usual spelling (from its non-initial occurrences)."""
         counts, spellings = Counter(), {}
-        for text in texts:
+        for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise SignlibError(f"TextVocab.build: texts must be strings, got {type(text).__name__}")
+            try:  # a lone surrogate would become a word that the model card cannot store
+                text.encode("utf-8")
+            except UnicodeEncodeError as err:
+                raise SignlibError(f"TextVocab.build: texts[{i}]: character {text[err.start]!r} at position "
+                                   f"{err.start} cannot be encoded as UTF-8 (a lone surrogate)") from None
             for k, surface in enumerate(split_text(text)):
                 counts[surface.lower()] += 1
                 if k > 0:  # the first word is capitalised by position, not by spelling

@@ -31,7 +31,7 @@ from signlib.data.corpus import Corpus, split_signers, write_corpus
 from signlib.data.sequence import Sequence
 from signlib.data.sources import SourceSizes, load_source
 from signlib.data.synthetic.generate import SynthSpec, generate_corpus
-from signlib.errors import SignlibError
+from signlib.errors import SignlibError, file_error
 from signlib.generate.configs import BatchConfig, FlowLossConfig, SignSparKConfig, TextEncoderConfig, UNetConfig
 from signlib.generate.data import clip_statistics, make_loss, make_sampler, to_genclip
 from signlib.generate.flow import part_weights
@@ -39,6 +39,7 @@ from signlib.generate.model import SignSparK, load_signspark, save_signspark_car
 from signlib.io import read_json
 from signlib.keyframes import true_keyframes
 from signlib.profiles import PROFILES
+from signlib.text.counts import count
 from signlib.train import TrainConfig, train
 
 #: Where the corpus sizes come from: the profile the tests and CI run.
@@ -92,12 +93,14 @@ def train_model(corpus: Corpus, folder: str | os.PathLike, steps: int = 300, bat
     model = SignSparK(config)
     model.set_statistics(*clip_statistics(clips))
     model.set_prior_scales([c.features for c in clips], [c.keyframes for c in clips])
-    save_signspark_card(folder, config, keyframe_source="true", train_clips=len(clips))
     # EMA stays off: over a few hundred steps the average would still remember the random init.
     schedule = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, warmup_steps=max(1, steps // 20),
                            log_every=max(1, min(10, steps // 20)), seed=seed)
     result = train(model, make_loss(part_weights(config.layout), FlowLossConfig()),
                    make_sampler(clips, batch_size, BatchConfig()), schedule, folder, progress=progress, resume=False)
+    # The card goes last: it records the fingerprint of the final.pt just written, so a rerun
+    # stopped half-way never leaves this run's card beside another run's weights unnoticed.
+    save_signspark_card(folder, config, keyframe_source="true", train_clips=len(clips))
     return Trained(model.eval(), Path(folder), f"trained for {steps} steps in {result.wall_time:.0f} s")
 
 
@@ -121,12 +124,18 @@ def load_or_train(model_path: str, corpus: Corpus, workdir: str | os.PathLike, s
 def training_rows(folder: str | os.PathLike) -> list[dict]:
     """The loss rows the training loop logged into ``folder`` (empty for a model without them)."""
     path = Path(folder) / "metrics_rows.json"
-    return read_json(path) if path.exists() else []
+    if not path.exists():
+        return []
+    rows = read_json(path)
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise file_error(path, f"must be a list of rows (JSON objects), got {type(rows).__name__}")
+    return rows
 
 
 def test_clips(corpus: Corpus, per_language: int = 3) -> tuple[list[Sequence], list[np.ndarray]]:
     """The first ``per_language`` test clips of every language and their true onset/mid/offset
     keyframes (clips without any sign are skipped)."""
+    per_language = count(per_language, "test_clips: per_language")
     clips = [corpus.load(c.id) for lang in corpus.languages() for c in corpus.select("test", lang)[:per_language]]
     keys = [true_keyframes(c) for c in clips]
     kept = [(c, k) for c, k in zip(clips, keys) if len(k)]

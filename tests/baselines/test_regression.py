@@ -260,8 +260,20 @@ def test_bad_generation_requests_give_clear_errors():
         generate_regression(model, ["a", "b"], ["ASL"])
     with pytest.raises(SignlibError, match="max_frames=65"):
         generate_regression(model, ["hello"], ["ASL"], max_frames=65)
-    with pytest.raises(SignlibError, match="batch_size=0 must be a positive integer"):
+    with pytest.raises(SignlibError, match="generate_regression: batch_size=0 must be >= 1"):
         generate_regression(model, ["hello"], ["ASL"], batch_size=0)
+    with pytest.raises(SignlibError, match=r"^generate_regression: texts\[1\]: must be str, got bytes"):
+        generate_regression(model, ["hello", b"world"], ["ASL", "ASL"])
+    with pytest.raises(SignlibError, match=r"^generate_regression: texts\[0\]: character '\\ud800' at position 5"):
+        generate_regression(model, ["hello\ud800"], ["ASL"])
+    with pytest.raises(SignlibError, match=r"^generate_regression: max_frames: must be an integer, got 12.5"):
+        generate_regression(model, ["hello"], ["ASL"], max_frames=12.5)
+    with pytest.raises(SignlibError, match=r"^generate_regression: batch_size: must be an integer, got True"):
+        generate_regression(model, ["hello"], ["ASL"], batch_size=True)
+    # numpy integers are whole numbers: the same sequence as with plain ints
+    a = generate_regression(model, ["hello"], ["ASL"], max_frames=5, batch_size=1)[0]
+    b = generate_regression(model, ["hello"], ["ASL"], max_frames=np.int64(5), batch_size=np.int32(1))[0]
+    np.testing.assert_array_equal(a.features, b.features)
 
 
 def test_training_clips_are_checked_against_the_config():

@@ -1,6 +1,9 @@
 """SignLLM's MLSF and Prompt2LangGloss baselines: prompts and tags, the priority learning channel,
 the reinforcement-style loss, bit-identical resume, save/load, and dispatch by language."""
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -287,3 +290,28 @@ def test_p2lg_generates_tagged_glosses_and_poses_and_survives_save_load(tmp_path
     swapped = generate_p2lg(model, ["I have a cat."], ["DGS"])[0]
     assert swapped.meta["tag_ok"] == (swapped.meta["predicted_language"] == "DGS")
     assert swapped.meta["pose_text"].startswith("<DGS>") and swapped.language == "DGS"
+
+
+def test_generator_input_and_mlsf_cards_are_one_line_errors(mlsf, tmp_path):
+    model, folder = mlsf
+    for call, message in [
+        (lambda: generate_mlsf(model, [b"I have a cat."], ["ASL"]),
+         r"^generate_mlsf: texts\[0\]: must be str, got bytes"),
+        (lambda: generate_mlsf(model, ["cat\ud800"], ["ASL"]), r"^generate_mlsf: texts\[0\]: character '\\ud800' at"),
+        (lambda: generate_mlsf(model, ["I have a cat."], ["ASL"], batch_size=1.5),
+         r"^generate_mlsf: batch_size: must be an integer, got 1.5"),
+        (lambda: prompt(b"cat", "ASL"), r"^SignLLM prompt: must be str, got bytes"),
+        (lambda: prompt("\udcff", "ASL"), r"^SignLLM prompt: character '\\udcff' at position 0"),
+    ]:
+        with pytest.raises(SignlibError, match=message) as info:
+            call()
+        assert "\n" not in str(info.value)
+    copy = tmp_path / "mlsf"
+    shutil.copytree(folder, copy)
+    card = json.loads((copy / "model.json").read_text())
+    for languages, message in [("ASL", "field 'languages' must be a list, got 'ASL'"),
+                               ([["ASL"]], r"field 'languages' must list sign languages"),
+                               ([], r"field 'languages' must list .*got \[\]")]:
+        (copy / "model.json").write_text(json.dumps({**card, "languages": languages}))
+        with pytest.raises(SignlibError, match=rf"^{copy}/model.json: bad card \({message}"):
+            load_mlsf(copy)

@@ -5,6 +5,7 @@ take the number of steps the speed comparison relies on."""
 
 import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -235,6 +236,9 @@ def test_save_and_load_give_the_same_sequences(trained, tmp_path):
     (False, dict(glosses=[["CAT"], ["BIRD"]], citations=None), "glosses: this generator was trained without retrieval"),
     (False, dict(citations=None, texts=["One cat."]), "need as many texts as languages"),
     (False, dict(citations=None, batch_size=0), "batch_size=0"),
+    (False, dict(citations=None, batch_size=2.0), r"batch_size: must be an integer, got 2.0"),
+    (False, dict(citations=None, texts=[b"One cat.", "A bird."]), r"texts\[0\]: must be str, got bytes"),
+    (False, dict(citations=None, texts=["One cat.", "A \ud800"]), r"texts\[1\]: character '\\ud800' at position 2"),
 ])
 def test_bad_generation_requests_are_named(trained, retrieval, changes, message):
     kw = dict(texts=["One cat.", "A bird."], languages=["ASL", "ASL"], glosses=[["CAT"], ["BIRD"]],
@@ -290,3 +294,24 @@ def test_single_head_decoding_takes_three_steps_per_token():
     out = m.eval().generate(texts, langs)
     assert [o[p].tolist() for o in out for p in PARTS] == [tokens[p][b, :lengths[b]].tolist() for b in range(2)
                                                             for p in PARTS]
+
+
+def test_tokenizer_report_and_load_soke_name_the_card_of_a_bad_field(trained, tmp_path):
+    _, _, folders, tok_folder = trained
+    card = read_card(tok_folder, TOKENIZER_KIND)
+    assert [r["part"] for r in tokenizer_report(card, tok_folder)] == list(card["sizes"])
+    for broken, message in [({k: v for k, v in card.items() if k != "sizes"}, "missing field 'sizes'"),
+                            ({**card, "sizes": {"body": 6}}, "field 'sizes' must map body"),
+                            ({**card, "codes_used": {"body": "all"}}, "field 'codes_used' must map parts to numbers"),
+                            ({**card, "reconstruction": [1.0]}, "field 'reconstruction' must be a mapping")]:
+        with pytest.raises(SignlibError, match=rf"^{tok_folder}/model.json: bad card \({message}"):
+            tokenizer_report(broken, tok_folder)
+    gen = tmp_path / "gen"
+    shutil.copytree(folders[True], gen)
+    good = json.loads((gen / "model.json").read_text())
+    for broken, message in [({**good, "spans": [["ASL", "CAT", 5]]}, "field 'spans' must hold"),
+                            ({**good, "sizes": None}, "field 'sizes' must be a mapping"),
+                            ({k: v for k, v in good.items() if k != "tokenizer"}, "missing field 'tokenizer'")]:
+        (gen / "model.json").write_text(json.dumps(broken))
+        with pytest.raises(SignlibError, match=rf"^{gen}/model.json: bad card \({message}"):
+            load_soke(tok_folder, gen)

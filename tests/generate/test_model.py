@@ -3,6 +3,7 @@ loads as a model folder, its configs refuse bad values naming the field, :func:`
 EMA weights, and a resumed training run ends with the weights of an uninterrupted one."""
 
 import dataclasses
+import hashlib
 import json
 
 import numpy as np
@@ -62,7 +63,9 @@ def test_save_and_load_give_the_same_model(tmp_path, tiny_model):
     torch.save(tiny_model.state_dict(), tmp_path / "final.pt")  # what training writes
     save_signspark_card(tmp_path, tiny_model.config, note="test")
     card = json.loads((tmp_path / "model.json").read_text())
-    assert card == {"format": "signlib.signspark/1", "config": tiny_model.config.to_dict(), "note": "test"}
+    sha = hashlib.sha256((tmp_path / "final.pt").read_bytes()).hexdigest()
+    assert card == {"format": "signlib.signspark/1", "config": tiny_model.config.to_dict(), "note": "test",
+                    "weights_sha256": sha}
     loaded = load_signspark(tmp_path)
     assert loaded.config == tiny_model.config and not loaded.training
     torch.testing.assert_close(loaded.mean, tiny_model.mean, rtol=0, atol=0)
@@ -79,11 +82,16 @@ def test_loading_reports_missing_or_foreign_files(tmp_path, tiny_model):
     with pytest.raises(SignlibError, match="final.pt: weights not found"):
         load_signspark(tmp_path)
     (tmp_path / "final.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(SignlibError, match="final.pt: cannot load weights"):
+    with pytest.raises(SignlibError, match="final.pt: cannot load weights: not a torch weights file"):
         load_signspark(tmp_path)
     torch.save(SignSparK(tiny_config(max_frames=32, unet=UNetConfig(channels=(16, 24), heads=2, cond_dim=16)))
                .state_dict(), tmp_path / "final.pt")
-    with pytest.raises(SignlibError, match="final.pt: cannot load weights"):  # weights of another architecture
+    # weights of another architecture
+    with pytest.raises(SignlibError, match="final.pt: cannot load weights: they do not fit this model"):
+        load_signspark(tmp_path)
+    save_signspark_card(tmp_path, tiny_model.config)       # now the card fingerprints those weights
+    torch.save(tiny_model.state_dict(), tmp_path / "final.pt")  # and a later run's weights replace them
+    with pytest.raises(SignlibError, match="final.pt: weights do not belong to this card"):
         load_signspark(tmp_path)
     card = json.loads((tmp_path / "model.json").read_text())
     card["config"]["unet"]["bogus"] = 1

@@ -217,3 +217,68 @@ def test_temperature_zero_removes_the_seed_from_the_output(tiny_model):
     np.testing.assert_array_equal(cold[0], cold[1])
     with pytest.raises(InvalidValue, match="SamplerConfig: temperature=-1.0 must be a number in"):
         SamplerConfig(temperature=-1.0)
+
+
+def _unused_translate(texts, languages):
+    raise AssertionError("translate must not run on refused input")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m: t2p(m, ["Hi \ud800"], ["ASL"], num_frames=[10]),
+     r"^t2p: texts\[0\]: character '\\ud800' at position 3 cannot be encoded as UTF-8"),
+    (lambda m: t2p(m, [b"Hi"], ["ASL"], num_frames=[10]), r"^t2p: texts\[0\]: must be str, got bytes"),
+    (lambda m: t2p(m, "Hi", ["ASL", "ASL"]), r"^t2p: texts: expected a list"),
+    (lambda m: t2p(m, ["Hi"], [["ASL"]]), r"^t2p: languages\[0\]: unknown sign language"),
+    (lambda m: t2p(m, ["Hi", "Ho"], ["ASL"] * 2, num_frames=[10, 12.5]),
+     r"^t2p: num_frames\[1\]: must be an integer, got 12.5 \(float\)$"),
+    (lambda m: t2p(m, ["Hi"], ["ASL"], num_frames=[np.float64(12.0)]), r"^t2p: num_frames\[0\]: must be an integer"),
+    (lambda m: t2p(m, ["Hi"], ["ASL"], num_frames=[True]), r"^t2p: num_frames\[0\]: must be an integer, got True"),
+    (lambda m: t2p(m, ["Hi"], ["ASL"], num_frames=[65]), r"^t2p: num_frames\[0\]=65 is outside \[1, 64\]"),
+    (lambda m: t2p(m, ["Hi"], ["ASL"], num_frames=[10], seed=1.5), r"^t2p: seed: must be an integer"),
+    (lambda m: t2p(m, ["Hi"], ["ASL"], num_frames=[10], batch_size=0), r"^t2p: batch_size=0 must be >= 1$"),
+    (lambda m: kf2p(m, [Keyframes(np.array([0]), np.zeros((1, 240)), 12.5)], [None], ["ASL"]),
+     r"^kf2p: keyframes\[0\]\.num_frames: must be an integer, got 12.5"),
+    (lambda m: kf2p(m, [_keys()], [b"tea"], ["ASL"]), r"^kf2p: texts\[0\]: must be str, got bytes"),
+    (lambda m: kf2p(m, [np.zeros((3, 240))], [None], ["ASL"]), r"^kf2p: keyframes\[0\]: expected Keyframes"),
+    (lambda m: stitch(m, _dictionary(), "EI", ["DGS", "DGS"]), r"^stitch: glosses: expected a list"),
+    (lambda m: stitch(m, _dictionary(), [[1]], ["DGS"]), r"^stitch: glosses\[0\]: expected a list of gloss strings"),
+    (lambda m: stitch(m, _dictionary(), [["EI"]], ["DGS"], texts=["\udcff"]), r"^stitch: texts\[0\]: character"),
+    (lambda m: sr_t2p(m, _unused_translate, _dictionary(), ["Ein Ei\ud800"], ["DGS"]),
+     r"^sr_t2p: texts\[0\]: character '\\ud800' at position 6"),
+    (lambda m: sr_t2p(m, _unused_translate, _dictionary(), [b"Ei"], ["DGS"]), r"^sr_t2p: texts\[0\]: must be str"),
+    (lambda m: generate_batch(m, [Request("ASL", "Hi", None, 12.5)]),
+     r"^requests\[0\]\.num_frames: must be an integer, got 12.5"),
+    (lambda m: generate_batch(m, [Request("ASL", "Hi", None, 10), Request("ASL", b"Hi", None, 10)]),
+     r"^requests\[1\]\.text: must be str, got bytes"),
+    (lambda m: generate_batch(m, [Request("ASL", "Hi", None, 10, seed=0.5)]),
+     r"^requests\[0\]\.seed: must be an integer"),
+    (lambda m: generate_batch(m, [Request("ASL", "Hi", None, 10)], {"steps": 2}),
+     r"^sampler: expected a SamplerConfig"),
+    (lambda m: generate_batch(m, Request("ASL", "Hi", None, 10)), r"requests: expected a non-empty list of Request"),
+    (lambda m: generate(m, [Request("ASL", "Hi", None, 10)], batch_size=True),
+     r"^batch_size: must be an integer, got True"),
+    (lambda m: m.predict_length("Hi", ["ASL", "ASL"]), r"texts, languages: expected lists"),
+    (lambda m: m.predict_length(["Hi", "x\ud800"], ["ASL", "ASL"]), r"^texts\[1\]: character '\\ud800' at position 1"),
+])
+def test_generator_input_is_refused_in_one_line_naming_the_argument(tiny_model, call, message):
+    with pytest.raises(SignlibError, match=message) as info:
+        call(tiny_model)
+    assert "\n" not in str(info.value)
+
+
+def test_numpy_integers_are_lengths_seeds_and_batch_sizes(tiny_model):
+    plain = t2p(tiny_model, ["Hi"], ["ASL"], SamplerConfig(steps=1), seed=3, num_frames=[10], batch_size=1)
+    numpy = t2p(tiny_model, ["Hi"], ["ASL"], SamplerConfig(steps=1), seed=np.int64(3), num_frames=np.array([10]),
+                batch_size=np.int32(1))
+    np.testing.assert_array_equal(plain[0].features, numpy[0].features)
+    lengths = tiny_model.predict_length(["Hi"], ["ASL"])              # int64 tensor entries are lengths too
+    assert t2p(tiny_model, ["Hi"], ["ASL"], SamplerConfig(steps=1), num_frames=list(lengths))[0].num_frames == \
+        int(lengths[0])
+
+
+def test_the_samplers_check_their_config_and_shapes():
+    x0 = torch.zeros(1, 4, 2)
+    with pytest.raises(SignlibError, match="sample: config: expected a SamplerConfig, got dict"):
+        sample(lambda *a: None, x0, x0, torch.zeros(1, 4, dtype=torch.bool), True, {"steps": 2})
+    with pytest.raises(SignlibError, match=r"sample: x0 \(1, 4, 2\), keys \(1, 4, 2\) and key_mask \(1, 5\) must be"):
+        sample(lambda *a: None, x0, x0, torch.zeros(1, 5, dtype=torch.bool), True)

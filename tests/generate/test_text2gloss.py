@@ -193,3 +193,24 @@ def test_bad_inputs_raise_signlib_errors(trained):
         make_sampler([("", "ASL", ["HELLO"])], vocab, 4)
     with pytest.raises(SignlibError, match="max_glosses"):
         make_sampler([("Hello.", "ASL", ["A"] * 9)], vocab, 4, max_glosses=8)
+
+
+def test_translate_refuses_bad_input_naming_the_argument():
+    model = Text2Gloss(TINY, GlossVocab(["CAT", "DOG"])).eval()
+    vocab = GlossVocab(["CAT", "DOG"])
+    for kwargs, message in [
+        (dict(texts=[b"a cat"], languages=["ASL"]), r"^translate: texts\[0\]: must be str, got bytes"),
+        (dict(texts=["a cat", "dog\ud800"], languages=["ASL", "ASL"]),
+         r"^translate: texts\[1\]: character '\\ud800' at position 3"),
+        (dict(texts=["a cat"], languages=["XSL"]), r"^translate: languages\[0\]: unknown sign language 'XSL'"),
+        (dict(texts=["a cat"], languages=["ASL"], max_glosses=2.5), r"^translate: max_glosses: must be an integer"),
+        (dict(texts=["a cat"], languages=["ASL"], max_glosses=9), r"^translate: max_glosses=9 is outside \[1, 8\]"),
+        (dict(texts=["a cat"], languages=["ASL"], batch_size=0), r"^translate: batch_size=0 must be >= 1"),
+        (dict(texts=b"a cat", languages=["ASL"]), r"^translate: texts and languages must be lists"),
+    ]:
+        with pytest.raises(SignlibError, match=message) as info:
+            translate(model, vocab, **kwargs)
+        assert "\n" not in str(info.value)
+    assert translate(model, vocab, [], []) == []
+    plain = translate(model, vocab, ["a cat"], ["ASL"], max_glosses=3, batch_size=1)
+    assert translate(model, vocab, ["a cat"], ["ASL"], max_glosses=np.int64(3), batch_size=np.int32(1)) == plain

@@ -99,6 +99,7 @@ def test_checkpoint_round_trip_and_feature_mismatch(tmp_path):
           TrainConfig(steps=2, batch_size=2), tmp_path, progress=False)
     save_segmenter_card(tmp_path, model)
     card = json.loads((tmp_path / "model.json").read_text())
+    assert len(card.pop("weights_sha256")) == 64  # the fingerprint of the final.pt it belongs to
     assert card == {"format": "signlib.segmenter/1", "config": SMALL.to_dict(), "features": FEATURE_SPEC}
     loaded = load_segmenter(tmp_path)
     assert isinstance(loaded, FAST) and loaded.config == SMALL and not loaded.training
