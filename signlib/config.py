@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import typing
 from dataclasses import dataclass
 
@@ -46,9 +47,11 @@ class BaseConfig:
     build_dir: str     # curated datasets and other large intermediates
     results_dir: str   # tables, figures, metrics, executed notebooks: results/<stage>/
     models_dir: str    # checkpoints: models/<stage>/
+    threads: int       # CPU threads of every stage: results are bit-identical only at one count
 
     def __post_init__(self):
         validate.integers(self, ("seed",), low=0)
+        validate.integers(self, ("threads",), low=1)
         validate.choice(self, "profile", PROFILES)
         validate.choice(self, "device", ("cpu", "cuda", "auto"))
 
@@ -83,13 +86,18 @@ class FastConfig:
     crop_frames: int             # training windows (frames); clips are cropped at random
     dictionary_share: float      # share of training windows drawn from isolated citation forms
     decode: DecodeConfig         # probabilities → segments
-    boundary_tolerance: int      # frames of slack for boundary F1
+    boundary_tolerances_s: tuple[float, ...]  # seconds of slack for boundary P/R/F1; Table 1a uses the first
 
     def __post_init__(self):
         validate.numbers(self, ("ctc_weight",))
         validate.integers(self, ("crop_frames",), low=8)
         validate.numbers(self, ("dictionary_share",), 0.0, 1.0, high_open=True)
-        validate.integers(self, ("boundary_tolerance",), low=0)
+        tolerances = self.boundary_tolerances_s
+        if isinstance(tolerances, list):
+            object.__setattr__(self, "boundary_tolerances_s", tuple(tolerances))
+        validate.require(self, "boundary_tolerances_s", isinstance(tolerances, (list, tuple)) and len(tolerances) > 0
+                         and all(isinstance(t, (int, float)) and not isinstance(t, bool) and 0 <= t <= 10
+                                 for t in tolerances), "must be a non-empty list of seconds in [0, 10]")
 
 
 @dataclass(frozen=True)
@@ -280,6 +288,20 @@ def _fail(path: str, what: str) -> SignlibError:
     return SignlibError(f"params: {path}: {what}")
 
 
+#: A plain decimal number spelled as a string. YAML 1.1 (PyYAML) reads ``1e-3``, ``5E4`` and
+#: ``1.0e3`` as strings, because its float needs a dot *and* a signed exponent; everyone writes
+#: ``lr: 1e-3``, so a float field (or a list of numbers) takes such a string as the number it
+#: spells. ``nan``, ``inf``, hex and underscores stay strings and are refused.
+_FLOAT_LITERAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _float_literal(value):
+    """``value`` as a float when it is a string that spells a plain decimal number, else ``value``."""
+    if isinstance(value, str) and _FLOAT_LITERAL.fullmatch(value.strip()):
+        return float(value)
+    return value
+
+
 def _value(annotation, value, path: str):
     """``value`` checked against a field's type (recursing into dataclasses)."""
     if dataclasses.is_dataclass(annotation):
@@ -288,6 +310,8 @@ def _value(annotation, value, path: str):
     if origin is tuple:
         item = typing.get_args(annotation)[0]
         kinds = {float: (int, float), str: str}.get(item, int)
+        if item is float and isinstance(value, (list, tuple)):
+            value = [_float_literal(v) for v in value]
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, kinds) and not isinstance(v, bool)
                                                            for v in value):
             what = {float: "numbers", str: "strings"}.get(item, "integers")
@@ -306,10 +330,27 @@ def _value(annotation, value, path: str):
     expected = {int: int, float: (int, float), str: str, bool: bool}.get(annotation)
     if expected is None:
         return value
+    if annotation is float:
+        value = _float_literal(value)
     # bool is an int in Python; a YAML `true` where a number belongs is still a mistake.
     if (isinstance(value, bool) and annotation is not bool) or not isinstance(value, expected):
-        raise _fail(path, f"expected {annotation.__name__}, got {value!r}")
+        raise _fail(path, f"expected {_TYPE_NAMES[annotation]}, got {value!r:.60}{_hint(annotation, value)}")
     return float(value) if annotation is float else value
+
+
+_TYPE_NAMES = {int: "int (a whole number)", float: "float (a number)", str: "str (text)", bool: "bool (true or false)"}
+
+
+def _hint(annotation, value) -> str:
+    """How to write what was probably meant, for the common slips."""
+    if annotation is int and isinstance(value, float) and value.is_integer():
+        return f"; write {int(value)}"
+    if annotation is int and isinstance(_float_literal(value), float):
+        literal = float(_float_literal(value))
+        return f"; write {int(literal)}" if literal.is_integer() else ""
+    if annotation is bool and isinstance(value, str):
+        return "; write true or false without quotes"
+    return ""
 
 
 def parse(cls: type, raw, path: str):
@@ -348,7 +389,8 @@ def parse_section(section: str, raw):
 
 
 def read_params(path: str | os.PathLike = "params.yaml") -> dict:
-    """The raw ``params.yaml`` mapping."""
+    """The raw ``params.yaml`` mapping. A missing file, a folder, a file that is not UTF-8 text,
+    not YAML, empty, or not a mapping at the top is a one-line error naming the file."""
     return read_yaml_mapping(path, "params file not found")
 
 

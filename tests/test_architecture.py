@@ -1,7 +1,7 @@
 """The package's shape, read from the code with ``ast``: imports go one way (DESIGN §6).
 
-Layers, lowest first, are ``tests/helpers/imports.py``'s ``LAYERS``: errors → validate, io, profiles →
-layers, pose, text, optim, checkpoint → data, train → keyframes → triframe, segment, render → generate →
+Layers, lowest first, are ``tests/helpers/imports.py``'s ``LAYERS``: errors → validate, io,
+profiles, reproducible → layers, pose, text, optim, checkpoint → data, train → keyframes → triframe, segment, render → generate →
 baselines, backtranslation → evaluate, widgets → config → stages → notebook. Model packages never
 import ``config``, ``stages`` or ``train``: stages decide what they train on and call the loop.
 """

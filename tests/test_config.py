@@ -167,3 +167,91 @@ def test_missing_or_broken_params_file(tmp_path):
     bad.write_text("base: [unclosed")
     with pytest.raises(SignlibError, match="bad.yaml: not valid YAML"):
         load_params(bad)
+
+
+def test_yaml_1_1_reads_exponents_without_a_dot_as_strings():
+    # Why signlib accepts float literals in strings: PyYAML's float needs a dot and a signed exponent.
+    assert yaml.safe_load("lr: 1e-3\nx: 1.0e3\ny: 1.0e-3") == {"lr": "1e-3", "x": "1.0e3", "y": 0.001}
+
+
+@pytest.mark.parametrize("text, value", [("1e-3", 1e-3), ("5E-4", 5e-4), ("1.0e3", 1000.0), ("2", 2.0),
+                                         ("+.5e-2", 0.005)])
+def test_a_float_field_takes_a_float_literal_yaml_left_as_a_string(tmp_path, text, value):
+    params = _load_with(tmp_path, "signspark.train.lr", text)
+    assert params.signspark.train.lr == pytest.approx(value) and isinstance(params.signspark.train.lr, float)
+
+
+def test_an_unquoted_1e_minus_3_in_the_file_loads_as_a_number(tmp_path):
+    lines = (REPO / "params.yaml").read_text().splitlines()
+    section = lines.index("signspark:")
+    at = next(i for i in range(section, len(lines)) if lines[i].strip().startswith("lr:"))
+    lines[at] = lines[at].split("lr:")[0] + "lr: 1e-3"
+    path = tmp_path / "params.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    assert load_params(path).signspark.train.lr == 0.001
+
+
+def test_float_literals_in_a_list_of_numbers(tmp_path):
+    params = _load_with(tmp_path, "evaluate.guidance.text_scales", ["1e0", 1.5])
+    assert params.evaluate.guidance.text_scales == (1.0, 1.5)
+
+
+@pytest.mark.parametrize("dotted, value, message", [
+    ("signspark.train.lr", "nan", r"signspark\.train\.lr: expected float \(a number\), got 'nan'"),
+    ("signspark.train.lr", "1e-3x", r"expected float \(a number\), got '1e-3x'"),
+    ("signspark.train.lr", float("inf"), r"signspark\.train\.lr: inf must be a number"),
+    ("base.seed", 2.5, r"base\.seed: expected int \(a whole number\), got 2\.5$"),
+    ("base.seed", 3.0, r"base\.seed: expected int \(a whole number\), got 3\.0; write 3$"),
+    ("base.seed", "1e3", r"base\.seed: expected int \(a whole number\), got '1e3'; write 1000$"),
+    ("base.seed", True, r"base\.seed: expected int"),
+    ("evaluate.realdata", "yes",
+     r"evaluate\.realdata: expected bool \(true or false\), got 'yes'; write true or false"),
+    ("evaluate.realdata", 1, r"evaluate\.realdata: expected bool"),
+    ("signspark.sampler.steps", "8", r"signspark\.sampler\.steps: expected int .*; write 8$"),
+])
+def test_numbers_and_flags_of_the_wrong_kind(tmp_path, dotted, value, message):
+    with pytest.raises(SignlibError, match=message) as info:
+        _load_with(tmp_path, dotted, value)
+    assert "\n" not in str(info.value)
+
+
+def test_unquoted_yes_is_yaml_1_1_true():
+    raw = _raw()
+    raw["evaluate"]["realdata"] = yaml.safe_load("v: yes")["v"]
+    assert parse_section("evaluate", raw["evaluate"]).realdata is True
+
+
+NOT_UTF8 = r"not valid YAML \(UnicodeDecodeError\)"
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "is empty"),
+    (b"# only a comment\n", "is empty"),
+    (b"- base\n- corpus\n", "must hold a mapping"),                # a top-level list
+    (b"base: {seed: 0}\nname: caf\xe9\n", NOT_UTF8),                 # Latin-1
+    (b"\xff\xfeb\x00a\x00", NOT_UTF8),                                # UTF-16
+])
+def test_a_params_file_that_is_not_a_utf8_yaml_mapping_names_the_file(tmp_path, content, message):
+    path = tmp_path / "p.yaml"
+    path.write_bytes(content)
+    with pytest.raises(SignlibError, match=rf"p\.yaml: {message}") as info:
+        load_params(path)
+    assert "\n" not in str(info.value)
+
+
+def test_a_folder_is_not_a_params_file(tmp_path):
+    with pytest.raises(SignlibError, match=rf"^{tmp_path}: is a folder"):
+        load_params(tmp_path)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SignlibError, match="file/params.yaml: cannot be read"):
+        load_params(tmp_path / "file" / "params.yaml")
+
+
+def test_unknown_and_missing_keys_in_a_nested_section():
+    good = {"batch_size": 4, "lr": 0.1, "weight_decay": 0, "ema_decay": 0.5}
+    with pytest.raises(SignlibError, match=r"params: unknown key x\.momentum; known keys: batch_size, lr"):
+        parse(OptimConfig, {**good, "momentum": 0.9}, "x")
+    with pytest.raises(SignlibError, match=r"params: missing key x\.ema_decay$"):
+        parse(OptimConfig, {k: v for k, v in good.items() if k != "ema_decay"}, "x")
+    with pytest.raises(SignlibError, match=r"params: x: expected a mapping, got list"):
+        parse(OptimConfig, [good], "x")

@@ -11,6 +11,17 @@ Two numbers are reported, and tables must say which:
   with the sequence lengths.
 - ``mean``: ``total / steps``, the average per-pair joint error along the path, also in metres.
 
+**Missing data** (:func:`part_costs`, per metric part). A frame in which a side shows no joint
+of the part (say a hand that left the picture) has nothing to be compared with: it is dropped
+from that side before the alignment, and the number of dropped frames (both sides) is reported
+as ``<part>_dropped_frames``. Without the rule such frames cost 0 against everything, so a
+reference whose hands vanish for its last 14 frames let any prediction walk those cells for free
+(a hand DTW-JPE of exactly 0 on a real pair). When either side shows the part in no frame at all,
+the scores are NaN (``<part>_steps`` = 0): nothing is comparable, and tables leave NaN out of
+their means. A remaining pair of frames that share no joint (only the left hand in one, only the
+right in the other) costs the largest cost of the comparable pairs of the same matrix, so it is
+never a shortcut; their number is ``<part>_penalised_cells``.
+
 Ties between predecessors are broken in the order diagonal, ``(1, 0)``, ``(0, 1)``, so the path
 (and its length) is deterministic.
 
@@ -171,15 +182,39 @@ def dtw_batch(costs) -> tuple[np.ndarray, np.ndarray]:
     return totals, _count_steps(up, left)
 
 
+def part_costs(pred_part, ref_part, aligned: bool) -> tuple[np.ndarray | None, dict[str, int]]:
+    """The DTW cost matrix of one metric part under the missing-data rule (module docstring).
+
+    ``pred_part`` / ``ref_part``: :class:`~signlib.evaluate.pose_metrics.Part` ``(T, J, 3)`` with
+    their ``(T, J)`` masks. Returns the ``(T1', T2')`` costs over the frames that show the part
+    (None when either side shows it in no frame) and the counts ``dropped_frames`` (frames of
+    both sides left out) and ``penalised_cells`` (kept pairs with no joint in common).
+    """
+    keep_p, keep_r = pred_part.valid.any(1), ref_part.valid.any(1)
+    counts = {"dropped_frames": int((~keep_p).sum() + (~keep_r).sum()), "penalised_cells": 0}
+    if not keep_p.any() or not keep_r.any():
+        return None, counts
+    vp, vr = pred_part.valid[keep_p], ref_part.valid[keep_r]
+    cost = frame_costs(pred_part.xyz[keep_p], ref_part.xyz[keep_r], vp, vr, aligned=aligned)
+    empty = (vp.astype(np.float64) @ vr.T.astype(np.float64)) == 0
+    if empty.any():
+        counts["penalised_cells"] = int(empty.sum())
+        # The worst comparable pair of the matrix: an empty cell is never a shortcut for the path.
+        cost[empty] = cost[~empty].max() if (~empty).any() else 0.0
+    return cost, counts
+
+
 def _dtw_metric(pred, ref, layout, valid_pred, valid_ref, parts, aligned) -> dict[str, float]:
     p, r = split_pair(pred, ref, layout, valid_pred, valid_ref, parts, same_length=False)
     out: dict[str, float] = {}
     for part in parts:
-        cost = frame_costs(p[part].xyz, r[part].xyz, p[part].valid, r[part].valid, aligned=aligned)
-        res = dtw(cost)
-        out[f"{part}_total"] = res.total
-        out[f"{part}_mean"] = res.mean
-        out[f"{part}_steps"] = res.steps
+        cost, counts = part_costs(p[part], r[part], aligned)
+        if cost is None:  # nothing comparable: no score, rather than a perfect one
+            out.update({f"{part}_total": float("nan"), f"{part}_mean": float("nan"), f"{part}_steps": 0})
+        else:
+            res = dtw(cost)
+            out.update({f"{part}_total": res.total, f"{part}_mean": res.mean, f"{part}_steps": res.steps})
+        out.update({f"{part}_{k}": v for k, v in counts.items()})
     return out
 
 
@@ -195,7 +230,9 @@ def dtw_jpe(pred, ref, layout: Layout | str, valid_pred=None, valid_ref=None,
             translated to their wrists.
     Returns:
         ``{"<part>_total": accumulated path cost (metres), "<part>_mean": total / steps,
-        "<part>_steps": path length}`` for each part.
+        "<part>_steps": path length, "<part>_dropped_frames", "<part>_penalised_cells"}`` for
+        each part (the missing-data rule of the module docstring; NaN scores when either side
+        never shows the part).
     """
     return _dtw_metric(pred, ref, layout, valid_pred, valid_ref, parts, aligned=False)
 

@@ -24,7 +24,8 @@ DTW_PA = {"DTW-PA-JPE body (cm/step)": ("pa_body_mean", 100.0), "DTW-PA-JPE hand
 INNER = {"keyframed span: DTW-JPE body (cm/step)": ("inner_body_mean", 100.0),
          "keyframed span: DTW-JPE hand (cm/step)": ("inner_hand_mean", 100.0)}
 MPJPE = {"MPJPE body (cm)": ("mpjpe_body", 100.0), "MPJPE hand (cm)": ("mpjpe_hand", 100.0),
-         "PA-MPJPE body (cm)": ("pa_mpjpe_body", 100.0), "PA-MPJPE hand (cm)": ("pa_mpjpe_hand", 100.0)}
+         "PA-MPJPE body (cm)": ("pa_mpjpe_body", 100.0), "PA-MPJPE hand (cm)": ("pa_mpjpe_hand", 100.0),
+         "PCK@5cm body (%)": ("pck_body", 100.0), "PCK@5cm hand (%)": ("pck_hand", 100.0)}
 
 TABLE_1B = {**DTW}
 TABLE_2 = {**DTW_PA, **DTW}

@@ -15,8 +15,9 @@ Parts (:func:`split_parts`) of an ``xyz`` layout:
 Masks: ``valid`` ``(T, J)`` bool says which joints were detected. A joint takes part in a pair of
 frames only when it is valid in both; a hand point also needs its wrist (without the wrist its
 wrist-relative position is undefined). Positions under ``valid == False`` may be NaN; NaN anywhere
-else is an error. A pair of frames with no joint in common costs 0 (it carries no evidence either
-way, and 0 keeps DTW well defined); :func:`mpjpe` instead leaves such frames out of its mean.
+else is an error. :func:`frame_costs` gives a pair of frames with no joint in common a cost of 0;
+the DTW metrics never use that 0 (:mod:`signlib.evaluate.dtw` drops frames that show nothing of a
+part and penalises the remaining empty pairs), and :func:`mpjpe` leaves such frames out of its mean.
 
 Every similarity Procrustes takes its rotation and scale from :mod:`signlib.evaluate.rigid`: a
 closed form for large batches (all frame pairs of the PA costs), the SVD for a few pairs.
@@ -24,6 +25,7 @@ closed form for large batches (all frame pairs of the PA costs), the SVD for a f
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import Callable, NamedTuple
 
@@ -285,3 +287,30 @@ def pa_mpjpe(pred, ref, layout: Layout | str, valid_pred=None, valid_ref=None,
              parts: tuple[str, ...] = ("body", "hand")) -> dict[str, float]:
     """:func:`mpjpe` after a similarity Procrustes of each predicted frame onto its reference frame."""
     return _mpjpe(pred, ref, layout, valid_pred, valid_ref, parts, aligned=True)
+
+
+def pck(pred, ref, layout: Layout | str, threshold: float = 0.05, valid_pred=None, valid_ref=None,
+        parts: tuple[str, ...] = ("body", "hand")) -> dict[str, float]:
+    """Percentage of correct keypoints of two equally long sequences, per part, as a share in [0, 1].
+
+    A joint of a frame is correct when it lies within ``threshold`` (in the unit of the positions,
+    metres by default: 0.05 = 5 cm) of the reference joint; hands are wrist-relative, as
+    everywhere in this module. Only joints observed on both sides count (missing data): the share
+    is over those, and NaN when there is none.
+
+    Args:
+        pred, ref: ``(T, J, 3)`` (or ``(T, D)``) positions of ``layout``.
+        threshold: distance under which a joint counts as correct (> 0).
+    Returns:
+        ``{part: share of correct joints}``.
+    """
+    if not (isinstance(threshold, (int, float)) and not isinstance(threshold, bool) and 0 < threshold < math.inf):
+        raise SignlibError(f"pck: threshold must be a positive distance, got {threshold!r}")
+    p, r = split_pair(pred, ref, layout, valid_pred, valid_ref, parts, same_length=True)
+    out = {}
+    for part in parts:
+        (a, va), (b, vb) = p[part], r[part]
+        both = va & vb                                                         # (T, J)
+        dist = np.linalg.norm(a - b, axis=-1)
+        out[part] = float((dist[both] <= threshold).mean()) if both.any() else float("nan")
+    return out

@@ -13,37 +13,49 @@ import multiprocessing
 import numpy as np
 from tqdm.auto import tqdm
 
-from signlib.data.positions import sequence_positions
+from signlib.data.positions import position_valid, sequence_positions
 from signlib.data.sequence import Sequence
 from signlib.errors import SignlibError
 from signlib.evaluate.dtw import dtw_jpe, dtw_pa_jpe
-from signlib.evaluate.pose_metrics import mpjpe, pa_mpjpe
+from signlib.evaluate.pose_metrics import mpjpe, pa_mpjpe, pck
 from signlib.evaluate.systems import System
+
+#: PCK threshold of the score rows (metres): a joint within 5 cm of the truth is correct.
+PCK_THRESHOLD = 0.05
 
 
 def score(pred: Sequence, truth: Sequence, procrustes: bool = True, equal_length: bool = False) -> dict[str, float]:
     """DTW-JPE (and, with ``procrustes``, DTW-PA-JPE as ``pa_*``) of ``pred`` against ``truth``:
     body and wrist-relative hands, accumulated path cost (``*_total``, metres) and per-step mean
     (``*_mean``, metres). With ``equal_length`` (keyframe-to-pose keeps the truth's length) also
-    MPJPE and PA-MPJPE per part (``mpjpe_*``, ``pa_mpjpe_*``, metres)."""
+    MPJPE and PA-MPJPE per part (``mpjpe_*``, ``pa_mpjpe_*``, metres) and the share of joints
+    within :data:`PCK_THRESHOLD` of the truth (``pck_*``).
+
+    Both sides' masks (:func:`~signlib.data.positions.position_valid`) take part: a joint the
+    truth did not observe is never compared with whatever value fills it, and the DTW metrics
+    follow the missing-data rule of :mod:`signlib.evaluate.dtw` (NaN when a side never shows a
+    part; dropped frames and penalised pairs counted in the row)."""
     p, xyz = sequence_positions(pred)
-    return score_positions(p, sequence_positions(truth)[0], xyz, procrustes, equal_length, truth.id)
+    return score_positions(p, sequence_positions(truth)[0], xyz, procrustes, equal_length, truth.id,
+                           valid_pred=position_valid(pred), valid_truth=position_valid(truth))
 
 
 def score_positions(p: np.ndarray, t: np.ndarray, xyz, procrustes: bool = True, equal_length: bool = False,
-                    what: str = "truth") -> dict[str, float]:
+                    what: str = "truth", valid_pred: np.ndarray | None = None,
+                    valid_truth: np.ndarray | None = None) -> dict[str, float]:
     """:func:`score` on joint positions ``p (T1, J, 3)`` and ``t (T2, J, 3)`` of the xyz layout
-    ``xyz`` (:func:`~signlib.data.positions.sequence_positions`), so a truth scored against many
-    outputs, or a clip scored whole and cropped, runs forward kinematics once; ``what`` names
-    the truth in errors."""
-    row = dtw_jpe(p, t, xyz)
+    ``xyz`` (:func:`~signlib.data.positions.sequence_positions`) with their optional ``(T, J)``
+    masks, so a truth scored against many outputs, or a clip scored whole and cropped, runs
+    forward kinematics once; ``what`` names the truth in errors."""
+    row = dtw_jpe(p, t, xyz, valid_pred, valid_truth)
     if procrustes:
-        row.update({f"pa_{k}": v for k, v in dtw_pa_jpe(p, t, xyz).items()})
+        row.update({f"pa_{k}": v for k, v in dtw_pa_jpe(p, t, xyz, valid_pred, valid_truth).items()})
     if equal_length:
         if len(p) != len(t):
             raise SignlibError(f"{what}: MPJPE needs equal lengths, got {len(p)} generated vs {len(t)} true frames")
-        row.update({f"mpjpe_{k}": v for k, v in mpjpe(p, t, xyz).items()})
-        row.update({f"pa_mpjpe_{k}": v for k, v in pa_mpjpe(p, t, xyz).items()})
+        row.update({f"mpjpe_{k}": v for k, v in mpjpe(p, t, xyz, valid_pred, valid_truth).items()})
+        row.update({f"pa_mpjpe_{k}": v for k, v in pa_mpjpe(p, t, xyz, valid_pred, valid_truth).items()})
+        row.update({f"pck_{k}": v for k, v in pck(p, t, xyz, PCK_THRESHOLD, valid_pred, valid_truth).items()})
     return row
 
 
@@ -76,14 +88,16 @@ MIN_TASKS_PER_WORKER = 64
 
 
 def _score_task(task) -> dict:
-    name, truth, truth_xyz, pred, k, procrustes, inner, equal_length = task
+    name, truth, (truth_xyz, truth_valid), pred, k, procrustes, inner, equal_length = task
     p, xyz = sequence_positions(pred)
+    valid = position_valid(pred)
     row = {"id": truth.id, "language": truth.language, "system": name,
-           **score_positions(p, truth_xyz, xyz, procrustes, equal_length, truth.id)}
+           **score_positions(p, truth_xyz, xyz, procrustes, equal_length, truth.id, valid, truth_valid)}
     if inner and len(k):
         # Forward kinematics is per frame, so the positions of a crop are the crop of the positions.
         a, b = int(np.min(k)), int(np.max(k)) + 1
-        row.update({f"inner_{key}": v for key, v in score_positions(p[a:b], truth_xyz[a:b], xyz, False).items()})
+        row.update({f"inner_{key}": v for key, v in score_positions(
+            p[a:b], truth_xyz[a:b], xyz, False, valid_pred=valid[a:b], valid_truth=truth_valid[a:b]).items()})
     return row
 
 
@@ -106,7 +120,7 @@ def score_outputs(outputs: dict[str, list[Sequence]], truths: list[Sequence], ke
         if len(generated) != len(truths) or len(keyframes) != len(truths):
             raise SignlibError(f"score_outputs: system {name!r} has {len(generated)} outputs for {len(truths)} "
                                f"truths and {len(keyframes)} keyframe lists")
-    truth_xyz = [sequence_positions(t)[0] for t in truths]  # once per truth, not once per system
+    truth_xyz = [(sequence_positions(t)[0], position_valid(t)) for t in truths]  # once per truth
     tasks = [(name, truth, t_xyz, pred, k, procrustes, inner, equal_length)
              for name, generated in outputs.items() for truth, t_xyz, pred, k in zip(truths, truth_xyz, generated, keyframes)]
     bar = dict(total=len(tasks), desc="score", disable=not progress, leave=False)
@@ -138,6 +152,8 @@ def summarize_rows(rows: list[dict], keys=("body_mean", "hand_mean", "inner_body
             row = {"language": lang, "system": system, "clips": len(sel)}
             for key in keys:
                 vals = np.array([r[key] for r in sel if key in r], np.float64)
+                if not np.isfinite(vals).all():  # say how many clips had nothing comparable
+                    row[f"{key}_excluded"] = int((~np.isfinite(vals)).sum())
                 vals = vals[np.isfinite(vals)]
                 if len(vals):
                     row[key], row[f"{key}_std"] = float(vals.mean()), float(vals.std())

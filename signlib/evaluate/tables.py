@@ -84,7 +84,8 @@ def mean_std_table(summary: list[dict], columns: dict[str, tuple[str, float]], k
             ``"DTW-JPE body, per step (cm)": ("body_mean", 100)``. A row without ``key`` shows "–".
         keep: columns copied as they are (those present in the rows).
     Returns:
-        ``(display, numeric)``: display cells read ``"mean ± std"``; numeric rows hold ``label``
+        ``(display, numeric)``: display cells read ``"mean ± std"`` (with ``"(n excl.)"`` when
+        ``n`` clips had no comparable frames); numeric rows hold ``label``
         and ``label + " std"`` as floats (NaN where missing), for CSV.
     """
     display, numeric = [], []
@@ -95,6 +96,8 @@ def mean_std_table(summary: list[dict], columns: dict[str, tuple[str, float]], k
             if key in row:
                 mean, std = row[key] * scale, row.get(f"{key}_std", math.nan) * scale
                 d[label] = f"{mean:.{digits}f} ± {std:.{digits}f}"
+                if row.get(f"{key}_excluded"):  # clips with nothing comparable (missing-data rule)
+                    d[label] += f" ({row[f'{key}_excluded']} excl.)"
             else:
                 mean = std = math.nan
                 d[label] = "–"

@@ -1,4 +1,5 @@
-"""Segmentation metrics: frame macro-F1, inside IoU, segment ratio, boundary F1 (DESIGN.md §7).
+"""Segmentation metrics: frame macro-F1, inside IoU, segment ratio, boundary precision / recall /
+F1 at tolerances in frames or seconds, over- and under-segmentation rates (DESIGN.md §7).
 
 Every metric is computed per video; :func:`segmentation_scores` averages the per-video values
 with equal weight per video (a short clip counts as much as a long one).
@@ -17,15 +18,27 @@ is not ``-100``. On scored frames the prediction must be ``O``, ``I`` or ``B``.
 - :func:`inside_iou`: IoU of the "inside a sign" masks (``I`` or ``B``) on the scored frames;
   both masks empty → 1.0 (nothing to find, nothing found).
 - :func:`segment_ratio`: ``#predicted / #gold`` segments; 1 is ideal, > 1 over-segmentation.
-  With no gold segment: 1.0 when nothing is predicted either, else ``#predicted`` (as if the
-  clip had one gold segment), so over-segmenting an empty clip is penalised and the per-video
-  mean stays finite.
-- :func:`boundary_f1`: a segment ``(s, e)`` has a start boundary ``s`` and an end boundary ``e``.
-  Starts match only starts and ends only ends (touching gold signs share a frame as one's end
-  and the next one's start; pooling would let one predicted boundary stand for both). Matching
-  is one-to-one within ``|p - g| <= tolerance`` frames with the largest number of matches
-  (:func:`match_boundaries`). ``F1 = 2 M / (N_pred + N_gold)`` with ``M`` the matches of starts
-  plus ends and ``N`` the boundary counts (twice the segment counts); both empty → 1.0.
+  With no gold segment the ratio is undefined: NaN for that video, which averages leave out and
+  count (``num_videos_without_gold``), while the segments predicted there are counted as
+  ``false_segments_without_gold``. (The old rule scored one false segment on a signless clip as
+  1.0, the same as a perfect result.)
+- :func:`boundary_scores`: a segment ``(s, e)`` has a start boundary ``s`` and an end boundary
+  ``e``. Starts match only starts and ends only ends (touching gold signs share a frame as one's
+  end and the next one's start; pooling would let one predicted boundary stand for both).
+  Matching is one-to-one within ``|p - g| <= tolerance`` frames with the largest number of
+  matches (:func:`match_boundaries`). With ``M`` matches of starts plus ends and ``N`` the boundary
+  counts (twice the segment counts): precision ``M / N_pred``, recall ``M / N_gold``,
+  ``F1 = 2 M / (N_pred + N_gold)``. Missing data: both empty → all three 1.0; no prediction →
+  precision NaN (undefined, left out of the mean), recall and F1 0; no gold → recall NaN,
+  precision and F1 0. :func:`boundary_f1` is the F1 alone.
+- Tolerances in **seconds** (``tolerances_s`` of :func:`segmentation_scores`) are turned into
+  frames per video, ``round(seconds × fps)``, so a result does not depend on the frame rate:
+  0.08 s is 2 frames at 25 fps and 4 at 50 fps. Keys read ``boundary_f1@0.08s``.
+- :func:`over_under_segmentation`: a predicted segment *hits* a gold sign when they overlap by
+  at least half of the shorter of the two (a one-frame touch at a boundary is not a hit).
+  Over-segmentation rate = share of gold signs hit by two or more predicted segments (split
+  signs); under-segmentation rate = share of predicted segments that hit two or more gold signs
+  (merged signs). NaN when there is no gold sign / no predicted segment respectively.
 
 Segments for the segment-level metrics come from :func:`signlib.segment.decode.labels_to_segments`:
 the prediction with the chosen convention (``"signspark"`` by default), the truth always with
@@ -108,12 +121,10 @@ def _check_segments(segments, name: str) -> list[tuple[int, int]]:
 
 
 def segment_ratio(pred_segments, true_segments) -> float:
-    """``#predicted / #gold`` segments of one video; no gold: 1.0 if none predicted else ``#predicted``."""
+    """``#predicted / #gold`` segments of one video; NaN without gold segments (undefined)."""
     n_pred = len(_check_segments(pred_segments, "pred_segments"))
     n_true = len(_check_segments(true_segments, "true_segments"))
-    if n_true == 0:
-        return 1.0 if n_pred == 0 else float(n_pred)
-    return n_pred / n_true
+    return n_pred / n_true if n_true else float("nan")
 
 
 def match_boundaries(pred_points, true_points, tolerance: int = 2) -> int:
@@ -143,41 +154,95 @@ def match_boundaries(pred_points, true_points, tolerance: int = 2) -> int:
     return matches
 
 
-def boundary_f1(pred_segments, true_segments, tolerance: int = 2) -> float:
-    """Boundary F1 of one video's segments, starts and ends matched separately; both empty → 1.0."""
+def boundary_scores(pred_segments, true_segments, tolerance: int = 2) -> dict[str, float]:
+    """Boundary ``precision``, ``recall`` and ``f1`` of one video's segments at ``tolerance``
+    frames, starts and ends matched separately (missing-data rules in the module docstring)."""
     pred = _check_segments(pred_segments, "pred_segments")
     true = _check_segments(true_segments, "true_segments")
     if not pred and not true:
-        return 1.0
+        return {"precision": 1.0, "recall": 1.0, "f1": 1.0}
     matches = (match_boundaries([s for s, _ in pred], [s for s, _ in true], tolerance)
                + match_boundaries([e for _, e in pred], [e for _, e in true], tolerance))
-    return 2 * matches / (2 * len(pred) + 2 * len(true))
+    n_pred, n_true = 2 * len(pred), 2 * len(true)
+    return {"precision": matches / n_pred if n_pred else float("nan"),
+            "recall": matches / n_true if n_true else float("nan"),
+            "f1": 2 * matches / (n_pred + n_true)}
+
+
+def boundary_f1(pred_segments, true_segments, tolerance: int = 2) -> float:
+    """Boundary F1 of one video's segments, starts and ends matched separately; both empty → 1.0."""
+    return boundary_scores(pred_segments, true_segments, tolerance)["f1"]
+
+
+def over_under_segmentation(pred_segments, true_segments, min_overlap: float = 0.5) -> dict[str, float]:
+    """``{"over": share of gold signs split, "under": share of predicted segments merging signs}``.
+
+    A predicted segment hits a gold sign when their overlap is at least ``min_overlap`` of the
+    shorter of the two; see the module docstring. NaN where the denominator is empty.
+    """
+    pred = np.array(_check_segments(pred_segments, "pred_segments"), np.int64).reshape(-1, 2)
+    true = np.array(_check_segments(true_segments, "true_segments"), np.int64).reshape(-1, 2)
+    overlap = np.clip(np.minimum(pred[:, None, 1], true[None, :, 1])
+                      - np.maximum(pred[:, None, 0], true[None, :, 0]), 0, None)       # (P, G) frames
+    shorter = np.minimum((pred[:, 1] - pred[:, 0])[:, None], (true[:, 1] - true[:, 0])[None, :])
+    hits = overlap >= min_overlap * shorter
+    return {"over": float((hits.sum(0) >= 2).mean()) if len(true) else float("nan"),
+            "under": float((hits.sum(1) >= 2).mean()) if len(pred) else float("nan")}
+
+
+def tolerance_key(seconds: float) -> str:
+    """``0.08`` → ``"0.08s"``: the suffix of the per-tolerance keys (``boundary_f1@0.08s``)."""
+    return f"{seconds:g}s"
+
+
+def _per_video(values, n: int, name: str) -> list:
+    """``values`` (a scalar or one per video) as a list of ``n``."""
+    if np.ndim(values) == 0:
+        return [values] * n
+    out = list(values)
+    if len(out) != n:
+        raise SignlibError(f"{len(out)} {name} for {n} videos")
+    return out
+
+
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
 
 
 def segmentation_scores(pred_labels_list, true_labels_list, tolerance: int = 2,
-                        convention: str = "signspark", masks=None, min_length: int = 1) -> dict:
+                        convention: str = "signspark", masks=None, min_length: int = 1,
+                        fps=None, tolerances_s=()) -> dict:
     """All segmentation metrics over a list of videos, each averaged per video.
 
     ``pred_labels_list`` / ``true_labels_list``: sequences of labels ``(T_i,)``. ``masks``: None or
     one mask per video (int length or bool ``(T_i,)``). Predicted segments use ``convention`` and
     ``min_length``; gold segments use ``"b_splits"`` and keep every length. A video without scored
-    frames is left out of every average (counted in ``num_skipped_videos``).
+    frames is left out of every average (counted in ``num_skipped_videos``). ``tolerances_s``:
+    boundary tolerances in seconds, turned into frames with ``fps`` (one number, or one per video).
 
-    Returns ``frame_f1, inside_iou, segment_ratio, boundary_f1`` (per-video means; NaN when no
-    video is scored), ``num_videos`` (scored), ``num_skipped_videos``, ``num_frames`` (scored),
-    ``num_pred_segments``, ``num_true_segments`` (totals over scored videos).
+    Returns per-video means (NaN values left out; NaN when no video has a value): ``frame_f1,
+    inside_iou, segment_ratio, boundary_precision, boundary_recall, boundary_f1`` (at ``tolerance``
+    frames), ``over_segmentation, under_segmentation``, and ``boundary_{precision,recall,f1}@<t>s``
+    per tolerance in seconds; counts ``num_videos`` (scored), ``num_skipped_videos``,
+    ``num_frames`` (scored), ``num_pred_segments``, ``num_true_segments`` (totals over scored
+    videos), ``num_videos_without_gold`` and ``false_segments_without_gold``.
     """
     check_convention(convention)
     pred_list, true_list = list(pred_labels_list), list(true_labels_list)
     if len(pred_list) != len(true_list):
         raise SignlibError(f"{len(pred_list)} predicted videos but {len(true_list)} true ones")
-    mask_list = [None] * len(true_list) if masks is None else list(masks)
-    if len(mask_list) != len(true_list):
-        raise SignlibError(f"{len(mask_list)} masks for {len(true_list)} videos")
+    mask_list = [None] * len(true_list) if masks is None else _per_video(masks, len(true_list), "masks")
+    tolerances_s = tuple(float(t) for t in tolerances_s)
+    if any(not np.isfinite(t) or t < 0 for t in tolerances_s):
+        raise SignlibError(f"tolerances_s must be finite seconds >= 0; got {tolerances_s}")
+    if tolerances_s and fps is None:
+        raise SignlibError("segmentation_scores: tolerances_s (seconds) need fps")
+    fps_list = _per_video(fps, len(true_list), "fps values") if tolerances_s else [None] * len(true_list)
 
-    per_video = {"frame_f1": [], "inside_iou": [], "segment_ratio": [], "boundary_f1": []}
-    skipped = frames = n_pred = n_true = 0
-    for k, (pred, true, mask) in enumerate(zip(pred_list, true_list, mask_list)):
+    per_video: dict[str, list[float]] = {}
+    skipped = frames = n_pred = n_true = no_gold = false_segments = 0
+    for k, (pred, true, mask, rate) in enumerate(zip(pred_list, true_list, mask_list, fps_list)):
         try:
             pred, true, keep = scored_frames(pred, true, mask)
         except SignlibError as err:
@@ -185,18 +250,33 @@ def segmentation_scores(pred_labels_list, true_labels_list, tolerance: int = 2,
         if not keep.any():
             skipped += 1
             continue
-        per_video["frame_f1"].append(frame_f1(pred, true, keep))
-        per_video["inside_iou"].append(inside_iou(pred, true, keep))
         # Unscored frames become O so they neither create nor extend a segment on either side.
         pred_segments = labels_to_segments(np.where(keep, pred, O), convention, min_length)
         true_segments = labels_to_segments(np.where(keep, true, O), "b_splits")
-        per_video["segment_ratio"].append(segment_ratio(pred_segments, true_segments))
-        per_video["boundary_f1"].append(boundary_f1(pred_segments, true_segments, tolerance))
+        values = {"frame_f1": frame_f1(pred, true, keep), "inside_iou": inside_iou(pred, true, keep),
+                  "segment_ratio": segment_ratio(pred_segments, true_segments)}
+        values.update({f"boundary_{m}": v for m, v in boundary_scores(pred_segments, true_segments, tolerance).items()})
+        values.update({f"{m}_segmentation": v for m, v in over_under_segmentation(pred_segments, true_segments).items()})
+        for t in tolerances_s:
+            if not (isinstance(rate, (int, float, np.number)) and np.isfinite(rate) and rate > 0):
+                raise SignlibError(f"video {k}: fps must be a positive number; got {rate!r}")
+            frames_t = int(round(t * float(rate)))
+            values.update({f"boundary_{m}@{tolerance_key(t)}": v
+                           for m, v in boundary_scores(pred_segments, true_segments, frames_t).items()})
+        for name, value in values.items():
+            per_video.setdefault(name, []).append(value)
         frames += int(keep.sum())
         n_pred += len(pred_segments)
         n_true += len(true_segments)
+        if not true_segments:
+            no_gold += 1
+            false_segments += len(pred_segments)
 
-    scores = {name: float(np.mean(v)) if v else float("nan") for name, v in per_video.items()}
-    scores.update(num_videos=len(per_video["frame_f1"]), num_skipped_videos=skipped,
-                  num_frames=frames, num_pred_segments=n_pred, num_true_segments=n_true)
+    names = ["frame_f1", "inside_iou", "segment_ratio", "boundary_precision", "boundary_recall", "boundary_f1",
+             "over_segmentation", "under_segmentation"]
+    names += [f"boundary_{m}@{tolerance_key(t)}" for t in tolerances_s for m in ("precision", "recall", "f1")]
+    scores = {name: _mean(per_video.get(name, [])) for name in names}
+    scores.update(num_videos=len(per_video.get("frame_f1", [])), num_skipped_videos=skipped,
+                  num_frames=frames, num_pred_segments=n_pred, num_true_segments=n_true,
+                  num_videos_without_gold=no_gold, false_segments_without_gold=false_segments)
     return scores

@@ -26,13 +26,15 @@ from signlib.segment.features import hand_streams
 
 @dataclass(frozen=True)
 class SegClip:
-    """One clip ready for a segmenter: ``left``/``right`` ``(T, F)``, gold ``labels`` ``(T,)`` and spans."""
+    """One clip ready for a segmenter: ``left``/``right`` ``(T, F)``, gold ``labels`` ``(T,)``, spans
+    and the frame rate (for boundary tolerances in seconds; None when unknown)."""
 
     id: str
     left: np.ndarray
     right: np.ndarray
     labels: np.ndarray
     spans: tuple[tuple[int, int], ...]
+    fps: float | None = None
 
 
 def prepare(sequences) -> list[SegClip]:
@@ -41,7 +43,7 @@ def prepare(sequences) -> list[SegClip]:
     for seq in sequences:
         left, right = hand_streams(seq)
         spans = tuple((s.start, s.end) for s in seq.segments)
-        out.append(SegClip(seq.id, left, right, seq.labels().astype(np.int64), spans))
+        out.append(SegClip(seq.id, left, right, seq.labels().astype(np.int64), spans, seq.fps))
     return out
 
 

@@ -16,10 +16,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from signlib.config import Params, load_params
 from signlib.io import write_json
+from signlib.reproducible import configure
 from signlib.stages.paths import Paths, trace_reads
 
 
@@ -85,11 +84,12 @@ def _finite(value):
 
 def open_stage(name: str, params_path: str | os.PathLike = "params.yaml", interactive: bool = True,
                folders=("figures", "tables")) -> Stage:
-    """Load ``params.yaml``, seed torch with ``base.seed``, create ``results/<name>/<folders>`` and
+    """Load ``params.yaml``, seed torch and fix the thread count (:mod:`signlib.reproducible`),
+    create ``results/<name>/<folders>`` and
     print one line saying what runs."""
     trace_reads(name)
     params = load_params(params_path)
-    torch.manual_seed(params.base.seed)
+    configure(params.base.seed, params.base.threads)
     stage = Stage(name, params, interactive)
     for sub in folders:
         (stage.results / sub).mkdir(parents=True, exist_ok=True)

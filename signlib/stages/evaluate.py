@@ -305,8 +305,9 @@ def realdata_check(stage: Stage, inputs: Inputs) -> tuple[object | None, dict[st
 
 def _columns(row: dict) -> dict:
     """The headline numbers of a system's all-language row: per-step DTW means (metres), the
-    keyframed span and DTW-PA where the table has them, back-translation BLEU-4."""
-    keys = ("body_mean", "hand_mean", "pa_body_mean", "pa_hand_mean", "inner_body_mean", "inner_hand_mean", "bleu4")
+    keyframed span, DTW-PA and PCK where the table has them, back-translation BLEU-4."""
+    keys = ("body_mean", "hand_mean", "pa_body_mean", "pa_hand_mean", "inner_body_mean", "inner_hand_mean",
+            "pck_body", "pck_hand", "bleu4")
     return {k: row[k] for k in keys if k in row and math.isfinite(row[k])}
 
 

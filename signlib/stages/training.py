@@ -13,20 +13,20 @@ import argparse
 import sys
 from typing import Callable
 
-import torch
-
 from signlib.config import Params, load_params
+from signlib.reproducible import configure
 from signlib.stages.paths import trace_reads
 
 
 def run_main(stage: str, main: Callable[[Params], object], argv: list[str] | None = None) -> int:
-    """Parse ``--params``, load and check it, seed torch with ``base.seed`` and run ``main(params)``."""
+    """Parse ``--params``, load and check it, seed torch with ``base.seed``, fix
+    the thread count (:func:`signlib.reproducible.configure`) and run ``main(params)``."""
     parser = argparse.ArgumentParser(prog=f"python -m signlib.stages.{stage}")
     parser.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
     args = parser.parse_args(argv)
     trace_reads(stage)
     params = load_params(args.params)
-    torch.manual_seed(params.base.seed)
+    configure(params.base.seed, params.base.threads)
     print(f"stage {stage}: profile={params.base.profile} seed={params.base.seed} device={params.base.device}",
           file=sys.stderr)
     main(params)

@@ -10,7 +10,8 @@ from signlib.pose.rotation import axis_angle_to_rot6d_np
 from signlib.pose.skeleton import forward_kinematics_np
 
 TEMPLATE = get_layout("xyz_template")
-METRIC_KEYS = {f"{p}_{k}" for p in ("body", "hand") for k in ("total", "mean", "steps")}
+METRIC_KEYS = {f"{p}_{k}" for p in ("body", "hand")
+               for k in ("total", "mean", "steps", "dropped_frames", "penalised_cells")}
 
 
 def fk_positions(frames: int, seed: int) -> np.ndarray:
@@ -160,3 +161,58 @@ def test_masked_bad_joints_do_not_count():
 def test_mismatched_layout_is_an_error():
     with pytest.raises(SignlibError, match="joints but layout"):
         dtw_jpe(np.zeros((4, 52, 3)), np.zeros((5, 52, 3)), "xyz_mediapipe")
+
+
+# --- missing data -------------------------------------------------------------------------------
+
+def _hands_missing(frames: int, lay=TEMPLATE) -> np.ndarray:
+    """``(T, J)`` mask with both hands unobserved in ``frames`` (an index or slice)."""
+    valid = np.ones((60, lay.num_joints), bool)
+    for side in ("left_hand", "right_hand"):
+        valid[frames, lay.joint_slice(side)] = False
+    return valid
+
+
+def test_frames_without_the_part_are_dropped_not_free():
+    # The real case: the reference's hands vanish for its last 14 frames. Those cells used to
+    # cost 0 against every predicted frame, so the path could park there; now the score is that
+    # of the frames that show hands, and the dropped frames are counted.
+    ref, pred = fk_positions(60, seed=1), fk_positions(60, seed=2)
+    valid_ref = _hands_missing(slice(46, 60))
+    out = dtw_jpe(pred, ref, TEMPLATE, valid_ref=valid_ref)
+    cut = dtw_jpe(pred, ref[:46], TEMPLATE)
+    assert out["hand_dropped_frames"] == 14 and out["body_dropped_frames"] == 0
+    assert out["hand_total"] == pytest.approx(cut["hand_total"])
+    assert out["hand_steps"] == cut["hand_steps"]
+    assert out["hand_mean"] > 0.005
+    # The body is observed everywhere: it is scored over all frames.
+    assert out["body_total"] == pytest.approx(dtw_jpe(pred, ref, TEMPLATE)["body_total"])
+
+
+@pytest.mark.parametrize("metric", [dtw_jpe, dtw_pa_jpe])
+def test_a_part_never_shown_gives_nan_not_zero(metric):
+    ref = fk_positions(20, seed=3)
+    out = metric(ref, ref, TEMPLATE, valid_ref=_hands_missing(slice(None))[:20])
+    assert np.isnan(out["hand_total"]) and np.isnan(out["hand_mean"]) and out["hand_steps"] == 0
+    assert out["hand_dropped_frames"] == 20
+    assert out["body_mean"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_pairs_sharing_no_joint_pay_the_worst_comparable_cost():
+    # Prediction shows only the left hand, reference only the right hand in its middle frames:
+    # those pairs share no joint, so they may not be a free detour.
+    lay = TEMPLATE
+    ref, pred = fk_positions(12, seed=4), fk_positions(12, seed=5)
+    vp = np.ones((12, lay.num_joints), bool)
+    vr = np.ones((12, lay.num_joints), bool)
+    vp[:, lay.joint_slice("right_hand")] = False
+    vr[4:8, lay.joint_slice("left_hand")] = False
+    out = dtw_jpe(pred, ref, lay, valid_pred=vp, valid_ref=vr)
+    assert out["hand_penalised_cells"] == 12 * 4
+    assert out["hand_dropped_frames"] == 0
+    from signlib.evaluate.dtw import part_costs
+    from signlib.evaluate.pose_metrics import split_pair
+    p, r = split_pair(pred, ref, lay, vp, vr, ("hand",), same_length=False)
+    cost, counts = part_costs(p["hand"], r["hand"], aligned=False)
+    assert counts["penalised_cells"] == 48
+    assert np.all(cost[:, 4:8] == cost.max()) and cost.max() > 0

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from signlib.errors import SignlibError
-from signlib.evaluate.pose_metrics import frame_costs, mpjpe, pa_mpjpe, procrustes, split_parts
+from signlib.evaluate.pose_metrics import frame_costs, mpjpe, pa_mpjpe, pck, procrustes, split_parts
 from signlib.evaluate.rigid import rotation_scale_svd
 from signlib.pose.layout import get_layout
 from signlib.pose.rotation import axis_angle_to_rot6d_np
@@ -250,3 +250,22 @@ def test_a_missing_wrist_invalidates_its_hand_only():
     assert not parts["left_hand"].valid[0].any() and parts["left_hand"].valid[1].all()
     assert parts["right_hand"].valid.all() and parts["body"].valid.all()
     assert parts["hand"].valid[0].sum() == 21
+
+
+def test_pck_counts_joints_within_the_threshold_among_observed_ones():
+    ref = fk_positions(6, seed=11)
+    pred = ref.copy()
+    body = TEMPLATE.joint_slice("body")
+    pred[:3, body] += np.array([0.04, 0.0, 0.0])     # 4 cm: correct at 5 cm
+    pred[3:, body] += np.array([0.0, 0.07, 0.0])     # 7 cm: wrong at 5 cm, correct at 10 cm
+    assert pck(pred, ref, TEMPLATE, 0.05)["body"] == pytest.approx(0.5)
+    assert pck(pred, ref, TEMPLATE, 0.10)["body"] == 1.0
+    assert pck(pred, ref, TEMPLATE, 0.05)["hand"] == 1.0   # hands are wrist-relative: unmoved
+    valid = np.ones((6, TEMPLATE.num_joints), bool)
+    valid[3:, body] = False                                # the wrong frames were not observed
+    assert pck(pred, ref, TEMPLATE, 0.05, valid_ref=valid)["body"] == 1.0
+    valid[:, body] = False
+    assert np.isnan(pck(pred, ref, TEMPLATE, 0.05, valid_ref=valid)["body"])
+    for bad in (0, -1.0, float("nan"), True, "5cm"):
+        with pytest.raises(SignlibError, match="threshold"):
+            pck(pred, ref, TEMPLATE, bad)

@@ -133,7 +133,7 @@ def compact(files: set[Path], root: Path = REPO) -> list[str]:
 #: package and anything in a lower layer; never a higher layer, nor another package of its own layer.
 LAYERS = (
     ("errors",),
-    ("validate", "io", "profiles"),
+    ("validate", "io", "profiles", "reproducible"),
     ("layers", "pose", "text", "optim", "checkpoint"),
     ("data", "train"),
     ("keyframes",),

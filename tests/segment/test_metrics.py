@@ -1,14 +1,15 @@
 """Segmentation metrics against hand-computed values, edge cases and per-video averaging."""
 
 import itertools
+import math
 
 import numpy as np
 import pytest
 
 from signlib.data.bio import B, I, O, segments_to_bio
 from signlib.errors import SignlibError
-from signlib.segment.metrics import (boundary_f1, frame_f1, inside_iou, match_boundaries, segment_ratio,
-                                     segmentation_scores)
+from signlib.segment.metrics import (boundary_f1, boundary_scores, frame_f1, inside_iou, match_boundaries,
+                                     over_under_segmentation, segment_ratio, segmentation_scores)
 
 TRUE = np.array([O, B, I, I, O, O])
 
@@ -68,13 +69,14 @@ def test_inside_iou_edge_cases(pred, true, expected):
     (3, 2, 1.5),
     (2, 4, 0.5),
     (0, 4, 0.0),
-    (0, 0, 1.0),  # nothing to find, nothing found
-    (2, 0, 2.0),  # no gold: counted as if there were one gold segment
+    (0, 0, math.nan),  # no gold: undefined, whatever was predicted
+    (1, 0, math.nan),  # (the old rule scored this false segment 1.0, like a perfect clip)
 ])
 def test_segment_ratio(n_pred, n_true, expected):
     pred = [(2 * k, 2 * k + 1) for k in range(n_pred)]
     true = [(2 * k, 2 * k + 1) for k in range(n_true)]
-    assert segment_ratio(pred, true) == expected
+    got = segment_ratio(pred, true)
+    assert math.isnan(got) if math.isnan(expected) else got == expected
 
 
 GOLD = [(2, 10), (10, 20)]  # touching: frame 10 is an end and a start
@@ -224,3 +226,93 @@ def test_bad_inputs_raise_one_line_errors(call, match):
     with pytest.raises(SignlibError, match=match) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+# --- boundary precision / recall, tolerances in seconds, over- and under-segmentation -----------
+
+def test_boundary_precision_and_recall_count_matched_starts_and_ends():
+    true = [(10, 20), (30, 40)]
+    pred = [(11, 19), (50, 60)]            # one sign found (both boundaries), one false segment
+    got = boundary_scores(pred, true, tolerance=1)
+    assert got == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
+    got = boundary_scores(pred[:1], true, tolerance=1)
+    assert got["precision"] == 1.0 and got["recall"] == 0.5 and got["f1"] == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("pred,true,expected", [
+    ([], [], (1.0, 1.0, 1.0)),
+    ([], [(3, 9)], (math.nan, 0.0, 0.0)),  # nothing predicted: precision undefined
+    ([(3, 9)], [], (0.0, math.nan, 0.0)),  # nothing to find: recall undefined
+])
+def test_boundary_scores_missing_data_rules(pred, true, expected):
+    got = boundary_scores(pred, true)
+    for key, want in zip(("precision", "recall", "f1"), expected):
+        assert math.isnan(got[key]) if math.isnan(want) else got[key] == want, key
+
+
+def _labels(segments, length):
+    labels = np.zeros(length, np.int64)
+    for s, e in segments:
+        labels[s:e] = I
+        labels[s] = B
+    return labels
+
+
+def test_tolerance_in_seconds_gives_the_same_result_at_any_frame_rate():
+    # The same signing recorded at 25 and at 50 fps, prediction late by 0.12 s on every boundary.
+    scores = {}
+    for fps in (25, 50):
+        k = fps // 25
+        true = [(10 * k, 20 * k), (30 * k, 40 * k)]
+        late = int(round(0.12 * fps))
+        pred = [(s + late, e + late) for s, e in true]
+        scores[fps] = segmentation_scores([_labels(pred, 60 * k)], [_labels(true, 60 * k)],
+                                          fps=fps, tolerances_s=(0.08, 0.2))
+    for fps in (25, 50):
+        assert scores[fps]["boundary_f1@0.08s"] == 0.0
+        assert scores[fps]["boundary_f1@0.2s"] == 1.0
+        assert scores[fps]["boundary_precision@0.2s"] == scores[fps]["boundary_recall@0.2s"] == 1.0
+    # A tolerance of 5 frames would be 0.2 s at 25 fps but 0.1 s at 50 fps: the answers differ.
+    frames = [segmentation_scores([_labels([(s + 3 * k, e + 3 * k) for s, e in [(10 * k, 20 * k)]], 60 * k)],
+                                  [_labels([(10 * k, 20 * k)], 60 * k)], tolerance=5)["boundary_f1"] for k in (1, 2)]
+    assert frames == [1.0, 0.0]
+
+
+def test_tolerances_in_seconds_need_fps_and_valid_values():
+    labels = [_labels([(2, 6)], 10)]
+    with pytest.raises(SignlibError, match="need fps"):
+        segmentation_scores(labels, labels, tolerances_s=(0.1,))
+    with pytest.raises(SignlibError, match="tolerances_s"):
+        segmentation_scores(labels, labels, fps=25, tolerances_s=(-0.1,))
+    with pytest.raises(SignlibError, match="fps values"):
+        segmentation_scores(labels, labels, fps=[25, 50], tolerances_s=(0.1,))
+    with pytest.raises(SignlibError, match="fps must be a positive"):
+        segmentation_scores(labels, labels, fps=0, tolerances_s=(0.1,))
+
+
+@pytest.mark.parametrize("pred,true,over,under", [
+    ([(0, 10), (10, 20)], [(0, 20)], 1.0, 0.0),               # one sign split in two
+    ([(0, 40)], [(0, 20), (20, 40)], 0.0, 1.0),               # two signs merged into one
+    ([(0, 21), (21, 40)], [(0, 20), (20, 40)], 0.0, 0.0),     # a one-frame touch is not a hit
+    ([(0, 10), (10, 20), (20, 40)], [(0, 20), (25, 30), (30, 40)], 1 / 3, 1 / 3),
+    ([], [(0, 20)], 0.0, math.nan),
+    ([(0, 20)], [], math.nan, 0.0),
+])
+def test_over_and_under_segmentation(pred, true, over, under):
+    got = over_under_segmentation(pred, true)
+    for key, want in (("over", over), ("under", under)):
+        assert math.isnan(got[key]) if math.isnan(want) else got[key] == pytest.approx(want), key
+
+
+def test_a_false_segment_on_a_signless_clip_is_not_a_perfect_segment_ratio():
+    signless = _labels([], 30)
+    one_false = _labels([(5, 15)], 30)
+    perfect = _labels([(5, 15)], 30)
+    got = segmentation_scores([one_false, perfect], [signless, perfect])
+    assert got["segment_ratio"] == 1.0                      # the clip with gold only
+    assert got["num_videos_without_gold"] == 1 and got["false_segments_without_gold"] == 1
+    alone = segmentation_scores([one_false], [signless])
+    assert math.isnan(alone["segment_ratio"]) and alone["boundary_f1"] == 0.0
+    assert math.isnan(alone["boundary_recall"]) and alone["boundary_precision"] == 0.0
+    clean = segmentation_scores([signless], [signless])
+    assert clean["false_segments_without_gold"] == 0 and clean["boundary_f1"] == 1.0
